@@ -1,0 +1,3 @@
+from healops.cli import main
+
+main()
