@@ -62,6 +62,45 @@ def lab_sim(
                              db_url=db))
 
 
+@bench_app.command("nab")
+def bench_nab(
+    data: Path = typer.Option(..., help="Folder of NAB CSV files (<category>/<file>.csv)."),
+    windows: Path | None = typer.Option(None, help="NAB labelled windows JSON; omit to only score."),
+    out: Path = typer.Option(Path("out/nab"), help="Where to write the NAB results files."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Stream the NAB corpus through the default detector and score it with NAB's rules."""
+    from healops.bench.nab import main as nab_main
+
+    raise typer.Exit(nab_main(data=data, windows=windows, out=out, as_json=json_out))
+
+
+@bench_app.command("detect")
+def bench_detect(
+    series: int = typer.Option(10_000, help="How many series the bank holds."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Samples per second of the default detector bank, against river's HalfSpaceTrees."""
+    from healops.bench.detect_speed import main as detect_main
+
+    raise typer.Exit(detect_main(series=series, as_json=json_out))
+
+
+@bench_app.command("rca")
+def bench_rca(
+    data: Path | None = typer.Option(None, help="A sockshop1 or nezha-online-boutique folder."),
+    synthetic: bool = typer.Option(False, help="Generate cases from a structural causal model."),
+    cases: int = typer.Option(100, help="How many synthetic cases."),
+    seed: int = typer.Option(1, help="Seed of the synthetic generator."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Root-cause ranking accuracy (AC@1, AC@3, Avg@5) with a BARO baseline from the same run."""
+    from healops.bench.rca import main as rca_main
+
+    raise typer.Exit(rca_main(data=data, synthetic=synthetic, cases=cases, seed=seed,
+                              as_json=json_out))
+
+
 def main() -> None:
     app()
 
