@@ -7,10 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from healops.act.base import ActionError, StepRequest
-from healops.act.haproxy import HaproxyExecutor, tcp_transport, unix_transport
-from healops.act.validate import InvalidParameter
 from tests.integration._proc_act import (
     free_port,
     http_backends,
@@ -20,6 +16,10 @@ from tests.integration._proc_act import (
     short_tmpdir,
     wait_until,
 )
+
+from healops.act.base import ActionError, StepRequest
+from healops.act.haproxy import HaproxyExecutor, tcp_transport, unix_transport
+from healops.act.validate import InvalidParameter
 
 pytestmark = pytest.mark.integration
 
