@@ -100,6 +100,7 @@ class Incident:
     escalated_at: float | None = None
     last_anomaly_at: float = 0.0
     flapping: bool = False
+    live: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, id: str, *, key: str, service: str, now: float) -> Incident:

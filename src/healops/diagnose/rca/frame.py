@@ -69,3 +69,11 @@ class MetricFrame:
 
     def time_of(self, index: int) -> float:
         return self.start + index * self.step
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # a mapping proxy does not pickle: rebuild from a plain dict
+        return (_restore, (dict(self.series), self.start, self.step))
+
+
+def _restore(series: dict[MetricKey, FloatArray], start: float, step: float) -> MetricFrame:
+    return MetricFrame.build(series, start=start, step=step)

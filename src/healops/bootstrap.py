@@ -1,0 +1,36 @@
+"""The composition root: the one place where healops is wired together."""
+
+from __future__ import annotations
+
+from healops.act.base import Executor
+from healops.act.journal import ActionJournal
+from healops.config.models import HealopsConfig
+from healops.diagnose.symptoms import SymptomDiagnoser
+from healops.itsm.escalation import Pager
+from healops.loop import Engine
+from healops.plan.runbooks import RunbookPlanner
+from healops.policy.rules import RulePolicy
+from healops.store.base import Store
+from healops.store.sqlalchemy import SqlAlchemyStore
+
+__all__ = ["bootstrap"]
+
+
+def bootstrap(
+    config: HealopsConfig,
+    *,
+    executor: Executor,
+    pager: Pager,
+    store: Store | None = None,
+) -> Engine:
+    store = store if store is not None else SqlAlchemyStore(config.store_url)
+    return Engine(
+        config,
+        store=store,
+        journal=ActionJournal(store, executor),
+        diagnoser=SymptomDiagnoser(config.diagnosis),
+        planner=RunbookPlanner(),
+        policy=RulePolicy(config.policy),
+        pager=pager,
+        topology=config.topology.build(),
+    )

@@ -1,0 +1,145 @@
+"""Grouping anomalies into incidents.
+
+- dedup: a series already attached to an active incident refreshes it;
+- grouping: an anomaly joins an active incident on the same service, or on a service within
+  ``max_hops`` when both are of a kind that propagates along calls (errors, latency, down);
+  local symptoms (disk, certificates, memory, logins) never merge across services;
+- flapping: a series that fires and clears ``flap_transitions`` times within
+  ``flap_window_s`` is marked flapping; an incident made only of flapping series is
+  suppressed (no diagnosis, no action, no page) until it settles;
+- resolution: an incident with no live anomalies for ``resolve_after_s`` recovers by itself,
+  unless the engine holds it (an action or a human is working on it).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from healops.config.models import CorrelationConfig
+from healops.correlate.base import Muter
+from healops.domain.incidents import Incident
+from healops.domain.signals import Anomaly
+from healops.domain.topology import Topology
+
+__all__ = ["CorrelationResult", "Correlator"]
+
+
+@dataclass
+class CorrelationResult:
+    opened: list[Incident] = field(default_factory=list)
+    updated: list[Incident] = field(default_factory=list)
+    quiet: list[Incident] = field(default_factory=list)  # no live anomaly for resolve_after_s
+    muted: int = 0
+
+
+class Correlator:
+    def __init__(
+        self,
+        config: CorrelationConfig,
+        topology: Topology,
+        *,
+        new_id: Callable[[], str] | None = None,
+        muters: Sequence[Muter] = (),
+    ) -> None:
+        self.config = config
+        self.topology = topology
+        self.muters = list(muters)
+        counter = itertools.count(1)
+        self._new_id = new_id or (lambda: f"INC-{next(counter):05d}")
+        self._propagating = frozenset(config.propagating_kinds)
+        self.active: dict[str, Incident] = {}
+        self._owner: dict[str, str] = {}  # series id -> incident id
+        self._flips: dict[str, deque[float]] = {}
+        self._flapping: set[str] = set()
+
+    def _flip(self, sid: str, now: float) -> None:
+        q = self._flips.setdefault(sid, deque())
+        q.append(now)
+        while q and q[0] < now - self.config.flap_window_s:
+            q.popleft()
+        if len(q) >= self.config.flap_transitions:
+            self._flapping.add(sid)
+        elif sid in self._flapping and len(q) <= 1:
+            self._flapping.discard(sid)
+
+    def is_flapping(self, sid: str) -> bool:
+        return sid in self._flapping
+
+    def _find_group(self, a: Anomaly, now: float) -> Incident | None:
+        best: Incident | None = None
+        best_d = 10**9
+        for inc in self.active.values():
+            if inc.last_anomaly_at < now - self.config.group_window_s and not inc.live:
+                continue
+            if a.service in inc.services:
+                return inc
+            if a.kind not in self._propagating:
+                continue
+            if not any(x.kind in self._propagating for x in inc.anomalies.values()
+                       if str(x.key) in inc.live):
+                continue
+            for svc in inc.services:
+                d = self.topology.distance(a.service, svc)
+                if d is not None and d <= self.config.max_hops and d < best_d:
+                    best, best_d = inc, d
+        return best
+
+    def observe(
+        self,
+        fired: Iterable[Anomaly],
+        firing: Iterable[Anomaly],
+        cleared: Iterable[Anomaly],
+        now: float,
+    ) -> CorrelationResult:
+        res = CorrelationResult()
+        touched: dict[str, Incident] = {}
+        for a in cleared:
+            sid = str(a.key)
+            self._flip(sid, now)
+            inc_id = self._owner.get(sid)
+            if inc_id and inc_id in self.active:
+                inc = self.active[inc_id]
+                inc.live.discard(sid)
+                inc.anomalies[sid] = a
+                touched[inc.id] = inc
+        for a in fired:
+            self._flip(str(a.key), now)
+        for a in itertools.chain(fired, firing):
+            if any(m(a, now) for m in self.muters):
+                res.muted += 1
+                continue
+            sid = str(a.key)
+            inc = self.active.get(self._owner.get(sid, ""))
+            if inc is None:
+                inc = self._find_group(a, now)
+            if inc is None:
+                inc = Incident.open(self._new_id(), key=f"{a.service}:{a.kind}",
+                                    service=a.service, now=now)
+                self.active[inc.id] = inc
+                res.opened.append(inc)
+            if inc.attach(a):
+                inc.note(now, "anomaly", f"{a.kind} on {a.key}", series=sid, value=a.value,
+                         baseline=a.baseline, score=a.score)
+                touched[inc.id] = inc
+            inc.live.add(sid)
+            self._owner[sid] = inc.id
+        opened = {i.id for i in res.opened}
+        for inc in touched.values():
+            if inc.id not in opened:
+                res.updated.append(inc)
+        for inc in self.active.values():
+            pool = inc.live or set(inc.anomalies)
+            inc.flapping = bool(pool) and all(s in self._flapping for s in pool)
+            if not inc.live and now - inc.last_anomaly_at >= self.config.resolve_after_s:
+                res.quiet.append(inc)
+        return res
+
+    def close(self, incident: Incident) -> None:
+        """Forget a finished incident; its series may open new incidents later."""
+        self.active.pop(incident.id, None)
+        for sid in list(incident.anomalies):
+            if self._owner.get(sid) == incident.id:
+                del self._owner[sid]

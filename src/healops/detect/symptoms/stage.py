@@ -1,0 +1,235 @@
+"""Vectorised symptom rules.
+
+Each (series, rule) pair is a *row*. Row state lives in numpy arrays, so one metric batch
+(a scrape, a simulator tick) is evaluated with a handful of array operations whatever the
+number of series.
+
+>>> from healops.config.models import SymptomRule
+>>> from healops.domain.signals import MetricBatch, SeriesKey
+>>> import numpy as np
+>>> det = SymptomDetector([SymptomRule(metric="error_ratio", kind="errors", threshold=0.05,
+...                                    for_s=10)], warmup_s=0, halflife_s=60)
+>>> keys = (SeriesKey.of("error_ratio", service="api", instance="api-1"),)
+>>> [len(det.observe(MetricBatch(t, keys, np.array([0.5]))).fired) for t in (0, 5, 10)]
+[0, 0, 1]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from healops.config.models import SymptomRule
+from healops.detect.base import FloatArray
+from healops.domain.signals import Anomaly, MetricBatch, SeriesKey
+
+__all__ = ["SymptomDetector", "SymptomUpdate"]
+
+_VALUE, _RATE, _TTL, _Z = 0, 1, 2, 3
+_TRANSFORMS = {"value": _VALUE, "rate": _RATE, "time_to_limit": _TTL, "zscore": _Z}
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass
+class SymptomUpdate:
+    """What one batch changed: rows that started firing, stopped, and all still firing."""
+
+    fired: list[Anomaly] = field(default_factory=list)
+    cleared: list[Anomaly] = field(default_factory=list)
+    firing: list[Anomaly] = field(default_factory=list)
+
+
+class _Rows:
+    """Struct-of-arrays state for every (series, rule) row."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        cols = ("prev_v", "prev_t", "slope", "mean", "mad", "first_t", "cond_since",
+                "clear_since", "started", "last_x", "last_base")
+        self._float_cols = cols
+        for c in cols:
+            setattr(self, c, np.full(0, np.nan))
+        self.firing = np.zeros(0, dtype=bool)
+        self.rule = np.zeros(0, dtype=np.int64)
+        self.series = np.zeros(0, dtype=np.int64)
+
+    def add(self, series_idx: int, rule_idx: int) -> None:
+        for c in self._float_cols:
+            setattr(self, c, np.append(getattr(self, c), np.nan))
+        self.firing = np.append(self.firing, False)
+        self.rule = np.append(self.rule, rule_idx)
+        self.series = np.append(self.series, series_idx)
+        self.n += 1
+
+
+class SymptomDetector:
+    """Turns metric batches into anomalies with rule hysteresis; no I/O, time from the data."""
+
+    def __init__(self, rules: Sequence[SymptomRule], *, warmup_s: float, halflife_s: float) -> None:
+        self.rules = list(rules)
+        self.warmup_s = warmup_s
+        self.halflife_s = halflife_s
+        self._by_metric: dict[str, list[int]] = {}
+        for i, r in enumerate(self.rules):
+            self._by_metric.setdefault(r.metric, []).append(i)
+        self._series: dict[SeriesKey, int] = {}
+        self._keys: list[SeriesKey] = []
+        self._rows = _Rows()
+        self._rows_of_series: list[list[int]] = []
+        self._cache: tuple[tuple[SeriesKey, ...], np.ndarray, np.ndarray] | None = None
+        r = self.rules
+        self._transform = np.array([_TRANSFORMS[x.transform] for x in r], dtype=np.int64)
+        self._lt = np.array([x.op == "<" for x in r], dtype=bool)
+        self._threshold = np.array([x.threshold for x in r], dtype=float)
+        self._limit = np.array([x.limit for x in r], dtype=float)
+        self._min_ratio = np.array([x.min_ratio for x in r], dtype=float)
+        self._for = np.array([x.for_s for x in r], dtype=float)
+        self._clear = np.array([x.clear_s for x in r], dtype=float)
+
+    @property
+    def series_count(self) -> int:
+        return len(self._keys)
+
+    def _index(self, keys: tuple[SeriesKey, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices touched by this batch and, for each, the position of its value."""
+        if self._cache is not None and self._cache[0] is keys:
+            return self._cache[1], self._cache[2]
+        rows: list[int] = []
+        pos: list[int] = []
+        for p, key in enumerate(keys):
+            rule_ids = self._by_metric.get(key.name)
+            if not rule_ids:
+                continue
+            s = self._series.get(key)
+            if s is None:
+                s = len(self._keys)
+                self._series[key] = s
+                self._keys.append(key)
+                self._rows_of_series.append([])
+                for ri in rule_ids:
+                    self._rows_of_series[s].append(self._rows.n)
+                    self._rows.add(s, ri)
+            for row in self._rows_of_series[s]:
+                rows.append(row)
+                pos.append(p)
+        out = (np.array(rows, dtype=np.int64), np.array(pos, dtype=np.int64))
+        self._cache = (keys, out[0], out[1])
+        return out
+
+    def observe(self, batch: MetricBatch) -> SymptomUpdate:
+        rows, pos = self._index(batch.keys)
+        update = SymptomUpdate()
+        if len(rows) == 0:
+            return update
+        st = self._rows
+        now = batch.ts
+        v = np.asarray(batch.values, dtype=float)[pos]
+        ok = ~np.isnan(v)
+        ri = st.rule[rows]
+        tr = self._transform[ri]
+        prev_v, prev_t = st.prev_v[rows], st.prev_t[rows]
+        dt = now - prev_t
+        have_prev = ~np.isnan(prev_v) & (dt > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delta = v - prev_v
+            rate = np.where(delta >= 0, delta, v) / dt
+            inst_slope = delta / dt
+        # Smoothed slope for time-to-limit: an exponential average over about a minute.
+        alpha = np.where(have_prev, 1.0 - np.exp(-np.nan_to_num(dt, nan=0.0) / 60.0), 1.0)
+        old_slope = st.slope[rows]
+        slope = np.where(
+            have_prev,
+            np.where(np.isnan(old_slope), inst_slope, old_slope + alpha * (inst_slope - old_slope)),
+            old_slope,
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ttl = np.where(slope > 1e-12, (self._limit[ri] - v) / slope, np.inf)
+        mean, mad = st.mean[rows], st.mad[rows]
+        scale = _MAD_TO_SIGMA * mad + 1e-9 + 0.01 * np.abs(mean)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(np.isnan(mean), 0.0, (v - mean) / scale)
+            ratio = np.where(np.abs(mean) > 1e-12, v / mean, np.inf)
+        x = np.select(
+            [tr == _VALUE, tr == _RATE, tr == _TTL, tr == _Z],
+            [v, np.where(have_prev, rate, np.nan), ttl, z],
+        )
+        thr = self._threshold[ri]
+        with np.errstate(invalid="ignore"):
+            cond = np.where(self._lt[ri], x < thr, x > thr)
+        first_t = np.where(np.isnan(st.first_t[rows]), now, st.first_t[rows])
+        warm = (now - first_t) >= self.warmup_s
+        is_z = tr == _Z
+        cond &= ok & ~np.isnan(x)
+        cond &= ~is_z | (warm & (ratio >= self._min_ratio[ri]))
+        firing = st.firing[rows]
+
+        # Baselines learn only from normal-looking samples (score before learn, refuse
+        # to learn from anomalies), so a long incident does not become the new normal.
+        learn = ok & is_z & ~cond & ~firing
+        if learn.any():
+            a = 1.0 - math.exp(-math.log(2) * 1.0 / max(self.halflife_s / 10.0, 1.0))
+            a_warm = np.where(warm, a, np.maximum(a, 0.2))
+            m_new = np.where(np.isnan(mean), v, mean + a_warm * (v - mean))
+            dev = np.abs(v - m_new)
+            d_new = np.where(np.isnan(mad), dev, mad + a_warm * (dev - mad))
+            st.mean[rows] = np.where(learn, m_new, mean)
+            st.mad[rows] = np.where(learn, d_new, mad)
+
+        cond_since = np.where(cond, np.where(np.isnan(st.cond_since[rows]), now,
+                                             st.cond_since[rows]), np.nan)
+        clear_since = np.where(cond | ~firing, np.nan,
+                               np.where(np.isnan(st.clear_since[rows]), now,
+                                        st.clear_since[rows]))
+        fire = cond & ~firing & ((now - cond_since) >= self._for[ri])
+        clear = firing & ~cond & ((now - clear_since) >= self._clear[ri])
+        new_firing = (firing | fire) & ~clear
+        started = np.where(fire, cond_since, st.started[rows])
+
+        st.prev_v[rows] = np.where(ok, v, prev_v)
+        st.prev_t[rows] = np.where(ok, now, prev_t)
+        st.slope[rows] = slope
+        st.first_t[rows] = np.where(ok, first_t, st.first_t[rows])
+        st.cond_since[rows] = cond_since
+        st.clear_since[rows] = clear_since
+        st.firing[rows] = new_firing
+        st.started[rows] = started
+        st.last_x[rows] = np.where(ok, x, st.last_x[rows])
+        base = np.where(is_z, st.mean[rows], thr)
+        st.last_base[rows] = base
+
+        interesting = np.flatnonzero(new_firing | clear)
+        for j in interesting:
+            anomaly = self._anomaly(int(rows[j]), float(v[j]), float(x[j]), float(base[j]), now)
+            if fire[j]:
+                update.fired.append(anomaly)
+            if clear[j]:
+                update.cleared.append(anomaly)
+            elif new_firing[j]:
+                update.firing.append(anomaly)
+        return update
+
+    def _anomaly(self, row: int, value: float, x: float, base: float, now: float) -> Anomaly:
+        st = self._rows
+        rule = self.rules[int(st.rule[row])]
+        key = self._keys[int(st.series[row])]
+        thr = rule.threshold
+        if rule.transform == "zscore":
+            score = 1.0 - math.exp(-max(x, 0.0) / thr) if math.isfinite(x) else 1.0
+        elif rule.op == ">":
+            score = min(1.0, 0.5 * x / thr) if thr > 0 and math.isfinite(x) else 1.0
+        else:
+            score = min(1.0, 0.5 * thr / max(x, 1e-9)) if math.isfinite(x) else 0.5
+        return Anomaly(
+            key=key,
+            kind=rule.kind,
+            score=float(np.clip(score, 0.0, 1.0)),
+            value=value,
+            baseline=base,
+            started_at=float(st.started[row]) if not np.isnan(st.started[row]) else now,
+            ts=now,
+            detail=f"{rule.transform} {rule.op} {thr:g}",
+            extra=((rule.transform, x),),
+        )

@@ -1,0 +1,385 @@
+"""The loop's imperative shell: feeds signals through the pure stages, journals every
+action, persists every transition, and pages humans. All decisions live in the stages.
+
+One call to ``Engine.step(signals, now)`` advances everything by one tick.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from healops.act.base import StepRequest
+from healops.act.journal import ActionJournal
+from healops.config.models import HealopsConfig
+from healops.correlate.grouping import Correlator
+from healops.detect.symptoms import SymptomDetector
+from healops.diagnose.base import Diagnoser, World
+from healops.domain.actions import Outcome, OutcomeStatus
+from healops.domain.diagnosis import Diagnosis
+from healops.domain.incidents import Incident, IncidentState
+from healops.domain.plans import Plan, PlannedStep, Verdict
+from healops.domain.signals import Alert, Anomaly, ChangeEvent, MetricBatch, SeriesKey, Signal
+from healops.domain.topology import Topology
+from healops.itsm.escalation import Pager, build_escalation
+from healops.learn.stats import OutcomeStats
+from healops.plan.base import Planner
+from healops.policy.base import Policy, PolicyContext
+from healops.policy.rules import DISRUPTIVE
+from healops.store.base import Store
+from healops.verify.symptoms import Check, verify_step
+
+__all__ = ["Engine", "RunState"]
+
+_CHANGE_MEMORY_S = 86_400.0
+
+
+class RunState(enum.StrEnum):
+    PENDING = "pending"
+    AWAITING_APPROVAL = "awaiting_approval"
+    VERIFYING = "verifying"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass
+class PlanRun:
+    plan: Plan
+    index: int
+    step: int = 0
+    state: RunState = RunState.PENDING
+    check: Check | None = None
+    explains: tuple[str, ...] = ()
+    approved: bool = False
+
+
+@dataclass
+class _Work:
+    diagnosis: Diagnosis | None = None
+    runs: list[PlanRun] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)
+    persisted: int = 0
+    diagnosed_at: float = -1.0
+
+
+class Engine:
+    def __init__(
+        self,
+        config: HealopsConfig,
+        *,
+        store: Store,
+        journal: ActionJournal,
+        diagnoser: Diagnoser,
+        planner: Planner,
+        policy: Policy,
+        pager: Pager,
+        topology: Topology,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.journal = journal
+        self.diagnoser = diagnoser
+        self.planner = planner
+        self.policy = policy
+        self.pager = pager
+        self.topology = topology
+        self.detector = SymptomDetector(config.detection.rules,
+                                        warmup_s=config.detection.warmup_s,
+                                        halflife_s=config.detection.baseline_halflife_s)
+        self.correlator = Correlator(config.correlation, topology)
+        self.stats = OutcomeStats()
+        self.changes: deque[ChangeEvent] = deque()
+        self.instances: dict[str, set[str]] = {}
+        self.work: dict[str, _Work] = {}
+        self.incidents: dict[str, Incident] = {}
+        self._target_actions: dict[str, list[float]] = {}
+        self._all_actions: list[float] = []
+        self._sig_failures: dict[str, list[float]] = {}
+        self._busy: dict[str, str] = {}  # target -> incident id: one action per target
+        self._history: dict[str, list[str]] = {}
+        self._alert_keys: dict[str, Anomaly] = {}
+
+    # ---- ingestion -------------------------------------------------------------------
+    def step(self, signals: Iterable[Signal], now: float) -> None:
+        fired: list[Anomaly] = []
+        firing: list[Anomaly] = []
+        cleared: list[Anomaly] = []
+        for sig in signals:
+            if isinstance(sig, MetricBatch):
+                if len(self.instances) == 0 or sig.keys is not getattr(self, "_seen_keys", None):
+                    self._learn_instances(sig.keys)
+                upd = self.detector.observe(sig)
+                fired += upd.fired
+                firing += upd.firing
+                cleared += upd.cleared
+            elif isinstance(sig, ChangeEvent):
+                self.changes.append(sig)
+            elif isinstance(sig, Alert):
+                self._alert(sig, now, fired, cleared)
+        for a in self._alert_keys.values():
+            if a not in fired:
+                firing.append(a)
+        while self.changes and self.changes[0].ts < now - _CHANGE_MEMORY_S:
+            self.changes.popleft()
+        res = self.correlator.observe(fired, firing, cleared, now)
+        for inc in res.opened:
+            self.incidents[inc.id] = inc
+            self.work[inc.id] = _Work()
+        for inc in list(self.correlator.active.values()):
+            self._advance(inc, now)
+        for inc in res.quiet:
+            self._maybe_resolve(inc, now)
+        for inc in list(self.correlator.active.values()):
+            self._persist(inc)
+
+    def _learn_instances(self, keys: tuple[SeriesKey, ...]) -> None:
+        self._seen_keys = keys
+        for k in keys:
+            if k.service and k.instance:
+                self.instances.setdefault(k.service, set()).add(k.instance)
+
+    def _alert(self, alert: Alert, now: float, fired: list[Anomaly],
+               cleared: list[Anomaly]) -> None:
+        key = SeriesKey("alert:" + alert.name, alert.labels)
+        kind = alert.label("symptom", alert.name)
+        a = Anomaly(key, kind, 1.0, 1.0, 0.0, alert.starts_at, now, detail=alert.source)
+        sid = str(key)
+        if alert.status == "firing" and sid not in self._alert_keys:
+            self._alert_keys[sid] = a
+            fired.append(a)
+        elif alert.status == "resolved" and sid in self._alert_keys:
+            del self._alert_keys[sid]
+            cleared.append(a)
+
+    # ---- the incident state machine --------------------------------------------------
+    def _world(self) -> World:
+        return World(self.topology, tuple(self.changes),
+                     {k: frozenset(v) for k, v in self.instances.items()},
+                     self.config.runbooks, lambda sig: self._history.get(sig, [])[-3:])
+
+    def _advance(self, inc: Incident, now: float) -> None:
+        w = self.work[inc.id]
+        if inc.state in (IncidentState.RESOLVED, IncidentState.ESCALATED):
+            return
+        acting = any(r.state in (RunState.VERIFYING, RunState.AWAITING_APPROVAL)
+                     for r in w.runs)
+        if inc.flapping and not acting:
+            if inc.state is not IncidentState.SUPPRESSED:
+                inc.transition(IncidentState.SUPPRESSED, now=now,
+                               note="flapping: symptoms fire and clear repeatedly; no action")
+            return
+        if inc.state is IncidentState.SUPPRESSED:
+            inc.transition(IncidentState.DIAGNOSING, now=now, note="stopped flapping")
+        if inc.state is IncidentState.OPEN:
+            if now - inc.opened_at < self.config.diagnosis.settle_s:
+                return
+            inc.transition(IncidentState.DIAGNOSING, now=now,
+                           note=f"{len(inc.live)} live symptom(s) on {sorted(inc.services)}")
+        if self._needs_diagnosis(inc, w, now):
+            self._diagnose(inc, w, now)
+        for run in w.runs:
+            self._drive(inc, w, run, now)
+            if inc.state is IncidentState.ESCALATED:
+                return
+
+    def _needs_diagnosis(self, inc: Incident, w: _Work, now: float) -> bool:
+        if w.diagnosis is None:
+            return True
+        if now - w.diagnosed_at < self.config.diagnosis.settle_s:
+            return False
+        covered = {s for r in w.runs for s in r.explains}
+        return any(s not in covered for s in inc.live)
+
+    def _diagnose(self, inc: Incident, w: _Work, now: float) -> None:
+        d = self.diagnoser(inc, self._world(), now)
+        w.diagnosed_at = now
+        if not d.causes:
+            return
+        known = {(r.plan.signature) for r in w.runs}
+        plans = self.planner(d, self.config.runbooks)
+        new = [(p, c) for p, c in zip(plans, d.causes, strict=True) if p.signature not in known]
+        if w.diagnosis is None:
+            inc.signature = d.causes[0].fault + ":" + d.causes[0].component
+        w.diagnosis = d
+        inc.note(now, "diagnosis", d.reason,
+                 hypotheses=[f"{h.fault}:{h.target or h.component}:{h.confidence:.2f}"
+                             for h in d.hypotheses[:5]], ambiguous=d.ambiguous)
+        for p, cause in new:
+            w.runs.append(PlanRun(p, len(w.runs), explains=cause.explains))
+        for r in w.runs:  # later symptoms of a known cause are covered by its run too
+            for p, cause in zip(plans, d.causes, strict=True):
+                if p.signature == r.plan.signature:
+                    r.explains = tuple(dict.fromkeys(r.explains + cause.explains))
+
+    def _context(self, run: PlanRun, step: PlannedStep) -> PolicyContext:
+        disrupted = sum(1 for t, iid in self._busy.items() if t != step.target
+                        and t.startswith(step.service))
+        replicas = max(len(self.instances.get(step.service, ())),
+                       self.topology.services[step.service].replicas
+                       if step.service in self.topology else 1)
+        return PolicyContext(run.plan, tuple(self._target_actions.get(step.target, ())),
+                             tuple(self._all_actions),
+                             tuple(self._sig_failures.get(run.plan.signature, ())),
+                             replicas, disrupted)
+
+    def _drive(self, inc: Incident, w: _Work, run: PlanRun, now: float) -> None:
+        if run.state is RunState.PENDING:
+            if not run.plan.steps:
+                self._escalate(inc, w, now, self.policy(
+                    PlannedStep("none", inc.service, inc.service), self._context(
+                        run, PlannedStep("none", inc.service, inc.service)), now).reason)
+                return
+            step = run.plan.steps[run.step]
+            if self._busy.get(step.target, inc.id) != inc.id:
+                return  # another incident's action holds this target; wait
+            decision = self.policy(step, self._context(run, step), now)
+            if run.approved and decision.verdict is Verdict.APPROVAL:
+                decision = decision.__class__(Verdict.AUTO, "approved by a human", "approval")
+            self.store.record_decision(inc.id, step.action, step.target, decision, now)
+            inc.note(now, "decision", f"{step.action} {step.target}: {decision.verdict} "
+                     f"({decision.reason})", rule=decision.rule)
+            if decision.verdict is Verdict.AUTO:
+                self._act(inc, w, run, step, now)
+            elif decision.verdict is Verdict.APPROVAL:
+                run.state = RunState.AWAITING_APPROVAL
+                if inc.state is not IncidentState.AWAITING_APPROVAL:
+                    inc.transition(IncidentState.AWAITING_APPROVAL, now=now,
+                                   note=f"approval needed: {decision.reason}")
+                self.pager.page(build_escalation(inc, w.diagnosis, [run.plan], w.tried,
+                                                 kind="approval", reason=decision.reason))
+            else:
+                self._escalate(inc, w, now, decision.reason)
+        elif run.state is RunState.VERIFYING and run.check is not None:
+            step = run.plan.steps[run.step]
+            service_live = {s for s in inc.live if inc.anomalies[s].service == step.service
+                            and s in run.explains}
+            verdict = verify_step(run.check, inc.live, service_live, now)
+            if verdict == "wait":
+                return
+            self._busy.pop(step.target, None)
+            ok = verdict == "success"
+            self.stats.record(run.plan.signature, step.action, ok)
+            self.store.record_outcome(Outcome(inc.id, run.plan.signature, step.action,
+                                              OutcomeStatus.SUCCESS if ok else
+                                              OutcomeStatus.FAILURE, now))
+            inc.note(now, "verify", f"{step.action} {step.target}: "
+                     f"{'symptoms cleared' if ok else 'symptoms persist'}")
+            w.tried.append(f"{step.action} {step.target}: {'success' if ok else 'failed'}")
+            if ok:
+                run.state = RunState.DONE
+                self._history.setdefault(run.plan.signature, []).append(
+                    f"{inc.id}: {step.action} {step.target} fixed it")
+                if inc.state is IncidentState.VERIFYING and all(
+                        r.state is RunState.DONE for r in w.runs):
+                    inc.transition(IncidentState.DIAGNOSING, now=now,
+                                   note="all causes handled; waiting for quiet")
+                return
+            self._sig_failures.setdefault(run.plan.signature, []).append(now)
+            if step.on_failure == "next" and run.step + 1 < len(run.plan.steps):
+                run.step += 1
+                run.state = RunState.PENDING
+                return
+            if step.on_failure == "undo" and step.undo:
+                self._act_raw(inc, w, step.undo, step, now)
+            run.state = RunState.FAILED
+            self._escalate(inc, w, now, f"{step.action} {step.target} did not clear the symptoms")
+
+    def _act(self, inc: Incident, w: _Work, run: PlanRun, step: PlannedStep,
+             now: float) -> None:
+        if inc.state is not IncidentState.ACTING:
+            inc.transition(IncidentState.ACTING, now=now, note=f"running {run.plan.runbook}")
+        result = self._act_raw(inc, w, step.action, step, now,
+                               key=f"{inc.id}/{run.index}/{run.step}/{step.action}")
+        self._busy[step.target] = inc.id
+        if not result:
+            self._busy.pop(step.target, None)
+            self._sig_failures.setdefault(run.plan.signature, []).append(now)
+            run.state = RunState.FAILED
+            self._escalate(inc, w, now, f"{step.action} {step.target} failed to run")
+            return
+        run.state = RunState.VERIFYING
+        run.check = Check(now, step.verify_window_s, run.explains, step.service)
+        inc.transition(IncidentState.VERIFYING, now=now,
+                       note=f"verifying {step.action} {step.target} for "
+                       f"{step.verify_window_s:.0f}s")
+
+    def _act_raw(self, inc: Incident, w: _Work, action: str, step: PlannedStep, now: float,
+                 key: str = "") -> bool:
+        key = key or f"{inc.id}/undo/{step.target}/{action}"
+        req = StepRequest(action, step.target, dict(step.params), step.timeout_s)
+        result = self.journal.run(inc.id, req, key=key, now=now)
+        self._target_actions.setdefault(step.target, []).append(now)
+        self._all_actions.append(now)
+        self._all_actions = [t for t in self._all_actions
+                             if t >= now - self.config.policy.global_limit.window_s]
+        inc.note(now, "action", f"{action} {step.target}: "
+                 f"{'ok' if result.ok else 'failed'} {result.message}".strip(),
+                 key=key, ok=result.ok)
+        w.tried.append(f"{action} {step.target}: {'ran' if result.ok else 'failed'}")
+        return result.ok
+
+    def _escalate(self, inc: Incident, w: _Work, now: float, reason: str) -> None:
+        if inc.state is IncidentState.ESCALATED:
+            return
+        for r in w.runs:
+            if r.state in (RunState.PENDING, RunState.AWAITING_APPROVAL):
+                r.state = RunState.FAILED
+        inc.transition(IncidentState.ESCALATED, now=now, note=f"escalated: {reason}")
+        self.pager.page(build_escalation(inc, w.diagnosis, [r.plan for r in w.runs], w.tried,
+                                         kind="escalation", reason=reason))
+
+    def _maybe_resolve(self, inc: Incident, now: float) -> None:
+        w = self.work[inc.id]
+        if any(r.state in (RunState.VERIFYING,) for r in w.runs):
+            return
+        if inc.state is IncidentState.ESCALATED or inc.state is IncidentState.SUPPRESSED:
+            note = "symptoms gone after escalation" if inc.state is IncidentState.ESCALATED \
+                else "flapping settled"
+        elif all(r.state is RunState.DONE for r in w.runs) and w.runs:
+            note = "resolved by automation: verified"
+        else:
+            note = "recovered without action"
+        inc.transition(IncidentState.RESOLVED, now=now, note=note)
+        self._persist(inc)
+        self.correlator.close(inc)
+        for t, iid in list(self._busy.items()):
+            if iid == inc.id:
+                del self._busy[t]
+
+    # ---- humans ----------------------------------------------------------------------
+    def approve(self, incident_id: str, *, by: str, now: float) -> bool:
+        inc = self.incidents.get(incident_id)
+        if inc is None or inc.state is not IncidentState.AWAITING_APPROVAL:
+            return False
+        w = self.work[incident_id]
+        for r in w.runs:
+            if r.state is RunState.AWAITING_APPROVAL:
+                r.state = RunState.PENDING
+                r.approved = True
+        inc.note(now, "approval", f"approved by {by}")
+        inc.transition(IncidentState.ACTING, now=now, note=f"approved by {by}")
+        for r in w.runs:
+            self._drive(inc, w, r, now)
+        self._persist(inc)
+        return True
+
+    def reject(self, incident_id: str, *, by: str, now: float, comment: str = "") -> bool:
+        inc = self.incidents.get(incident_id)
+        if inc is None or inc.state is not IncidentState.AWAITING_APPROVAL:
+            return False
+        inc.note(now, "approval", f"rejected by {by}: {comment}".strip())
+        self._escalate(inc, self.work[incident_id], now, f"action rejected by {by}")
+        self._persist(inc)
+        return True
+
+    def _persist(self, inc: Incident) -> None:
+        w = self.work[inc.id]
+        if w.persisted < len(inc.timeline):
+            self.store.save_incident(inc, inc.timeline[w.persisted:])
+            w.persisted = len(inc.timeline)
+
+    @property
+    def busy_targets(self) -> dict[str, str]:
+        return dict(self._busy)
