@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
@@ -88,8 +89,12 @@ def _walk(
         return tuple(loc), []
     candidates: list[type[BaseModel]] = [model]
     path: list[int | str] = []
+    union_label_next = False
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
+        if union_label_next and isinstance(part, str):
+            union_label_next = False  # pydantic names the union member that failed; drop it
+            continue
         if isinstance(part, int) or not candidates:
             path.append(part)
             continue
@@ -99,6 +104,7 @@ def _walk(
                 path.append(part)
                 if not last:
                     candidates = _models_in(info.annotation)
+                    union_label_next = not candidates and _is_scalar_union(info.annotation)
                 break
         else:
             tagged = [c for c in candidates if _tag_of(c) == part]
@@ -119,6 +125,12 @@ def _field(model: type[BaseModel], name: str) -> FieldInfo | None:
         if name in (field_name, info.alias):
             return info
     return None
+
+
+def _is_scalar_union(annotation: Any) -> bool:
+    if get_origin(annotation) not in (Union, UnionType):
+        return False
+    return len([a for a in get_args(annotation) if a is not type(None)]) > 1
 
 
 def _tag_of(model: type[BaseModel]) -> str | None:
