@@ -72,7 +72,7 @@ class EnsembleBank:
         self,
         *,
         size: int = 0,
-        grace_period: int = 150,
+        grace_period: int = 200,
         settle: float = 0.5,
         slow_span: float = 1000.0,
         fast_spans: tuple[float, ...] = (4.0, 32.0),
@@ -80,7 +80,7 @@ class EnsembleBank:
         novelty_span: float = 12.0,
         bins: float = 6.0,
         table_size: int = 1024,
-        record_decay: float = 0.9995,
+        record_decay: float = 0.9999,
         memory_decay: float = 0.995,
     ) -> None:
         if table_size <= 0 or table_size & (table_size - 1):
