@@ -189,14 +189,16 @@ class AsyncsshRunner:
         self.known_hosts = str(known_hosts)
 
     def __call__(self, argv: Sequence[str], timeout_s: float) -> CommandResult:
-        coro_factory = lambda: self._run(list(argv), timeout_s)  # noqa: E731
+        def run() -> CommandResult:
+            return asyncio.run(self._run(list(argv), timeout_s))
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(coro_factory())
+            return run()
         # called from inside an event loop: run ours on a worker thread
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(lambda: asyncio.run(coro_factory())).result()
+            return pool.submit(run).result()
 
     async def _run(self, argv: list[str], timeout_s: float) -> CommandResult:
         import asyncssh  # imported on use: nothing connects, or loads, at import time
