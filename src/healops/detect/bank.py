@@ -74,14 +74,16 @@ class EnsembleBank:
         size: int = 0,
         grace_period: int = 200,
         settle: float = 0.5,
-        slow_span: float = 1000.0,
-        fast_spans: tuple[float, ...] = (4.0, 32.0),
+        slow_span: float = 3000.0,
+        fast_spans: tuple[float, ...] = (3.0, 12.0, 48.0),
         dev_span: float = 24.0,
         novelty_span: float = 12.0,
         bins: float = 6.0,
         table_size: int = 1024,
         record_decay: float = 0.9999,
         memory_decay: float = 0.995,
+        z_floor: float = 2.0,
+        novelty_floor: float = 0.1,
     ) -> None:
         if table_size <= 0 or table_size & (table_size - 1):
             raise ValueError("table_size must be a power of two")
@@ -101,7 +103,7 @@ class EnsembleBank:
         self.memory_decay = memory_decay
         self._size = 0
         n_stats = 3 + len(fast_spans)
-        self.floors = np.r_[np.full(n_stats - 1, 2.0), 0.1]
+        self.floors = np.r_[np.full(n_stats - 1, z_floor), novelty_floor]
         self.n_seen = np.zeros(0)
         self.mean = np.zeros(0)
         self.var = np.zeros(0)
@@ -223,7 +225,10 @@ class EnsembleBank:
         put("width", new_width)
         put("q2", self.q1)
         put("q1", s.aux[:, 2])
-        put("record", np.where(settled[:, None], new_record, 0.0))
+        # Contexts are all new while the table fills, so novelty keeps no record until the
+        # grace period ends; the other statistics start at the settle point.
+        started = np.column_stack([np.repeat(settled[:, None], stats.shape[1] - 1, axis=1), warm])
+        put("record", np.where(started, new_record, 0.0))
         put("memory", np.where(warm, new_memory, 0.0))
         put("n_seen", self.n_seen + 1.0)
 
