@@ -45,17 +45,7 @@ __all__ = [
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-def _int(value: object, field: str) -> str:
-    return str(validate.integer(value, field=field, low=-(2**31), high=2**31 - 1))
-
-
-PARAM_KINDS: Mapping[str, Callable[[object, str], str]] = {
-    "name": lambda v, f: validate.name(v, field=f),
-    "version": lambda v, f: validate.version(v, field=f),
-    "hostname": lambda v, f: validate.hostname(v, field=f),
-    "int": _int,
-    "text": lambda v, f: validate.text(v, field=f),
-}
+PARAM_KINDS = validate.KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +112,8 @@ class SshExecutor:
     def render(self, step: StepRequest) -> tuple[list[str], list[str] | None]:
         """The exact argv (and check argv) the step would run, after validation."""
         spec = self.commands[validate.check_action(step, self.commands, "SshExecutor")]
-        values = {"target": validate.name(step.target)}
-        extra = set(step.params) - set(spec.params)
-        if extra:
-            raise validate.InvalidParameter(
-                f"{step.action}: unexpected parameter(s) {sorted(map(str, extra))[:5]}; "
-                f"allowed: {sorted(spec.params)}"
-            )
-        for pname, kind in spec.params.items():
-            if pname not in step.params:
-                raise validate.InvalidParameter(f"{step.action}: missing parameter {pname!r}")
-            values[pname] = PARAM_KINDS[kind](step.params[pname], pname)
+        values = {"target": validate.name(step.target),
+                  **validate.declared_params(step.action, step.params, spec.params)}
         check = _fill(spec.check, values) if spec.check is not None else None
         return _fill(spec.argv, values), check
 

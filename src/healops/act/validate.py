@@ -38,11 +38,13 @@ from healops.domain.actions import ActionResult
 __all__ = [
     "MAX_TEXT",
     "MAX_TIMEOUT_S",
+    "KINDS",
     "IdempotencyLedger",
     "InvalidParameter",
     "backend_server",
     "check_action",
     "check_key",
+    "declared_params",
     "hostname",
     "integer",
     "name",
@@ -209,6 +211,38 @@ def path_under(root: Path, relative: object, *, field: str = "path") -> Path:
     if candidate != base and base not in candidate.parents:
         raise InvalidParameter(f"{field}: {_short(s)} resolves outside the allowed root")
     return candidate
+
+
+def _int_text(value: object, field: str) -> str:
+    return str(integer(value, field=field, low=-(2**31), high=2**31 - 1))
+
+
+# Parameter kinds an executor config may declare; each returns the checked value as text.
+KINDS: Mapping[str, Callable[[object, str], str]] = {
+    "name": lambda v, f: name(v, field=f),
+    "version": lambda v, f: version(v, field=f),
+    "hostname": lambda v, f: hostname(v, field=f),
+    "int": _int_text,
+    "text": lambda v, f: text(v, field=f),
+}
+
+
+def declared_params(
+    action: str, params: Mapping[str, Any], declared: Mapping[str, str]
+) -> dict[str, str]:
+    """Check ``params`` against the declared ``{name: kind}``: none missing, none extra."""
+    extra = set(params) - set(declared)
+    if extra:
+        raise InvalidParameter(
+            f"{action}: unexpected parameter(s) {sorted(map(str, extra))[:5]}; "
+            f"allowed: {sorted(declared)}"
+        )
+    values = {}
+    for pname, kind in declared.items():
+        if pname not in params:
+            raise InvalidParameter(f"{action}: missing parameter {pname!r}")
+        values[pname] = KINDS[kind](params[pname], pname)
+    return values
 
 
 def check_key(key: object) -> str:
