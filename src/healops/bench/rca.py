@@ -45,7 +45,7 @@ __all__ = [
     "synthetic_cases",
 ]
 
-NEZHA_BEFORE = 10  # minutes of baseline before inject_time
+NEZHA_BEFORE = 4  # minutes of baseline: faults come ~8 minutes apart and last up to 5
 NEZHA_AFTER = 5  # minutes scored from inject_time
 NEZHA_STEP = 60.0
 # Node-wide series are shared by every pod of a node: they cannot tell services apart.

@@ -48,11 +48,12 @@ class RankSettings:
     """Weights of the ranking; the defaults hold for every data set we measure."""
 
     scores: ScoreSettings = field(default_factory=ScoreSettings)
-    onset_decay: float = 0.5  # score x 1 / (1 + decay * samples later than the first onset)
+    onset_decay: float = 0.25  # score x 1 / (1 + decay * samples later than the first onset)
     explained_factor: float = 0.3  # score x this when an earlier anomalous callee explains it
     caller_credit: float = 0.5  # score x (1 + credit * share of anomalous callers explained)
     change_credit: float = 0.5  # score x (1 + credit) after a change to the service
-    outgoing_weight: float = 0.5  # client-side latency counts this much as one's own
+    outgoing_weight: float = 0.0  # client-side latency counts this much as one's own
+    traffic_weight: float = 0.5  # a change of traffic is more often a victim than a cause
     ambiguity_margin: float = 0.1  # top two closer than this share of the top: ambiguous
 
 
@@ -88,8 +89,10 @@ def _candidates(
     best: dict[str, tuple[float, SeriesScore]] = {}
     for s in scores:
         weight = 1.0
-        if s.role == "outgoing" and topology is not None and topology.callees(s.service):
+        if s.role == "outgoing":
             weight = cfg.outgoing_weight
+        elif s.kind == "workload":
+            weight = cfg.traffic_weight
         value = weight * _compress(s.strength, cfg.scores.threshold)
         if s.service not in best or value > best[s.service][0]:
             best[s.service] = (value, s)
@@ -97,6 +100,37 @@ def _candidates(
         svc: _Candidate(svc, s, value, s.kind in _PROPAGATING or s.role != "own")
         for svc, (value, s) in best.items()
     }
+
+
+def _blamed_callees(
+    svc: str,
+    cand: _Candidate,
+    anomalous: dict[str, _Candidate],
+    incoming: dict[tuple[str, str], float],
+    topology: Topology,
+) -> list[str]:
+    """Anomalous services ``svc`` calls (directly or not) that started no later than it.
+
+    When calls from ``svc`` to a direct callee are measured, that callee is only blamed
+    if those calls degraded too.
+    """
+    onset = cand.best.onset if cand.best.onset is not None else 10**9
+    out = []
+    for d in sorted(topology.downstream(svc)):
+        other = anomalous.get(d)
+        if other is None or (other.best.onset or 0) > onset:
+            continue
+        if d in topology.callees(svc) and not _calls_degraded(svc, d, incoming, topology):
+            continue
+        out.append(d)
+    return out
+
+
+def _calls_degraded(
+    caller: str, callee: str, incoming: dict[tuple[str, str], float], topology: Topology
+) -> bool:
+    del topology
+    return (caller, callee) in incoming or not any(c == caller for c, _ in incoming)
 
 
 def _changed(services: set[str], changes: Sequence[ChangeEvent], after: MetricFrame,
@@ -124,6 +158,11 @@ def rank_root_causes(
     cands = _candidates(scores, topology, cfg)
     anomalous = {s: c for s, c in cands.items() if c.strength > 0 and c.best.onset is not None}
     first = min((c.best.onset for c in anomalous.values() if c.best.onset is not None), default=0)
+    incoming = {
+        (caller, s.service): s.strength
+        for s in scores
+        if (caller := call_caller(s.metric)) is not None and s.onset is not None
+    }
     changed = _changed(set(cands), changes, after, len(before) * before.step)
 
     raw: dict[str, float] = {}
@@ -134,12 +173,7 @@ def rank_root_causes(
         if svc in anomalous and cand.best.onset is not None:
             value /= 1.0 + cfg.onset_decay * (cand.best.onset - first)
         if topology is not None and svc in topology:
-            onset = cand.best.onset if cand.best.onset is not None else 10**9
-            blamed = [
-                d for d in sorted(topology.downstream(svc))
-                if d in anomalous and (anomalous[d].best.onset or 0) <= onset
-                and anomalous[d].strength >= 0.5 * cand.strength
-            ]
+            blamed = _blamed_callees(svc, cand, anomalous, incoming, topology)
             if cand.propagating and blamed:
                 value *= cfg.explained_factor
                 explained_by[svc] = max(blamed, key=lambda d: anomalous[d].strength)

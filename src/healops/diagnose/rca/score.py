@@ -35,7 +35,7 @@ class ScoreSettings:
     persistence: int = 2
     persistence_fraction: float = 0.1
     threshold: float = 3.0
-    relative_floor: float = 0.05
+    relative_floor: float = 0.2
     absolute_floor: float = 1e-9
 
 
