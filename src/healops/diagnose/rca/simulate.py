@@ -65,7 +65,8 @@ def simulate_case(
     fault = SIM_FAULTS[int(rng.integers(0, len(SIM_FAULTS)))]
     start = n_before + int(rng.integers(0, max(1, n_after // 4)))
     active = (np.arange(total) >= start).astype(np.float64)
-    magnitude = float(rng.uniform(4.0, 10.0))
+    # faults are large against the level, as real ones are: +50 % to +200 %
+    magnitude = float(rng.uniform(0.5, 2.0))
 
     def noise(sd: float) -> FloatArray:
         return rng.normal(0.0, sd, total)
@@ -81,18 +82,20 @@ def simulate_case(
     series: dict[MetricKey, FloatArray] = {}
     for i in reversed(range(n)):  # callees (higher index) first
         sd = float(rng.lognormal(0.0, 0.5))
-        cpu_fault = magnitude * sd * active if (i == root and fault == "cpu") else 0.0
-        cpu = 40.0 + noise(2.0 * sd) + 4.0 * cpu_fault
+        is_root = i == root
+        cpu_fault = magnitude * active if (is_root and fault == "cpu") else 0.0
+        cpu = 40.0 * (1.0 + cpu_fault) + noise(2.0 * sd)
+        # a leak grows over the window up to ``magnitude`` times the level
         mem_fault = (
-            magnitude * sd * np.cumsum(active) / 2.0 if (i == root and fault == "memory") else 0.0
+            magnitude * np.cumsum(active) / n_after if (is_root and fault == "memory") else 0.0
         )
-        mem = 500.0 + noise(5.0 * sd) + 10.0 * mem_fault
-        own_lat = 10.0 + noise(sd) + 0.5 * cpu_fault + 0.1 * mem_fault
-        if i == root and fault == "latency":
-            own_lat = own_lat + magnitude * sd * active
+        mem = 500.0 * (1.0 + mem_fault) + noise(5.0 * sd)
+        own_lat = 10.0 * (1.0 + 0.5 * cpu_fault + 0.2 * mem_fault) + noise(sd)
+        if is_root and fault == "latency":
+            own_lat = own_lat + 10.0 * magnitude * active
         own_err = np.abs(noise(0.2 * sd))
-        if i == root and fault == "errors":
-            own_err = own_err + magnitude * sd * active
+        if is_root and fault == "errors":
+            own_err = own_err + 5.0 * magnitude * active
         down_lat = np.zeros(total)
         down_err = np.zeros(total)
         for j in callees[i]:
