@@ -1,0 +1,42 @@
+"""Metric-based root-cause ranking over service dependencies.
+
+``rank_root_causes(before, after, topology)`` ranks services by anomaly strength, onset
+and propagation through the call graph; ``split_causes`` separates unrelated failures,
+``is_ambiguous`` flags close calls, and ``to_diagnosis`` turns a ranking into the domain's
+:class:`~healops.domain.diagnosis.Diagnosis`. ``baro_rank`` is the baseline.
+"""
+
+from healops.diagnose.rca.baro import baro_rank
+from healops.diagnose.rca.clusters import CauseCluster, is_ambiguous, split_causes
+from healops.diagnose.rca.frame import MetricFrame, MetricKey
+from healops.diagnose.rca.hypotheses import to_diagnosis, to_hypotheses, to_hypothesis
+from healops.diagnose.rca.infer import infer_topology
+from healops.diagnose.rca.kinds import FaultKind, call_metric, metric_kind, metric_role
+from healops.diagnose.rca.rank import RankedCause, RankSettings, rank_root_causes
+from healops.diagnose.rca.score import ScoreSettings, SeriesScore, score_frames
+from healops.diagnose.rca.simulate import SimulatedCase, simulate_case
+
+__all__ = [
+    "CauseCluster",
+    "FaultKind",
+    "MetricFrame",
+    "MetricKey",
+    "RankSettings",
+    "RankedCause",
+    "ScoreSettings",
+    "SeriesScore",
+    "SimulatedCase",
+    "baro_rank",
+    "call_metric",
+    "infer_topology",
+    "is_ambiguous",
+    "metric_kind",
+    "metric_role",
+    "rank_root_causes",
+    "score_frames",
+    "simulate_case",
+    "split_causes",
+    "to_diagnosis",
+    "to_hypotheses",
+    "to_hypothesis",
+]
