@@ -1,0 +1,1 @@
+"""HTTP API: thin FastAPI routers; no decisions live here."""
