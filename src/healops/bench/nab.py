@@ -23,8 +23,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from healops.bench.nab_score import PROFILES, CorpusScore, NabFile, score_corpus
-from healops.detect.base import FloatArray
 from healops.detect.bank import EnsembleBank
+from healops.detect.base import FloatArray
 
 __all__ = ["NabSeries", "load_corpus", "load_windows", "main", "run_detector"]
 
@@ -71,7 +71,9 @@ def load_windows(path: Path, corpus: Sequence[NabSeries]) -> dict[str, tuple[tup
     return windows
 
 
-def run_detector(corpus: Sequence[NabSeries], *, console: Console | None = None) -> list[FloatArray]:
+def run_detector(
+    corpus: Sequence[NabSeries], *, console: Console | None = None
+) -> list[FloatArray]:
     """Stream every series once, in order, and return one anomaly score per row."""
     length = max((len(s.values) for s in corpus), default=0)
     ticks = np.full((length, len(corpus)), np.nan)

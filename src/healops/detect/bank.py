@@ -152,7 +152,7 @@ class EnsembleBank:
     @property
     def nbytes_per_series(self) -> float:
         """Bytes of model state held per series."""
-        total = sum(getattr(self, name).nbytes for name in _STATE_FIELDS)
+        total = sum(int(getattr(self, name).nbytes) for name in _STATE_FIELDS)
         return total / max(self._size, 1)
 
     # -- the algorithm -------------------------------------------------------------------

@@ -232,4 +232,5 @@ class SymptomDetector:
             ts=now,
             detail=f"{rule.transform} {rule.op} {thr:g}",
             extra=((rule.transform, x),),
+            held_s=-1.0 if np.isnan(st.cond_since[row]) else now - float(st.cond_since[row]),
         )
