@@ -50,7 +50,7 @@ NEZHA_AFTER = 5  # minutes scored from inject_time
 NEZHA_STEP = 60.0
 # Node-wide series are shared by every pod of a node: they cannot tell services apart.
 _NODE_METRICS = re.compile(r"^Node", re.I)
-_POD_SUFFIX = re.compile(r"(-[0-9a-f]{5,10})?-[0-9a-z]{5}$|-\d+$")
+_POD_SUFFIX = re.compile(r"-[0-9a-z]{6,10}-[0-9a-z]{5}$|-\d+$")  # Deployment or StatefulSet pod
 
 Layout = Literal["sockshop", "nezha"]
 
