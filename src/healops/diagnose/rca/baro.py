@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from healops.diagnose.rca.frame import MetricFrame
+from healops.diagnose.rca.score import _quartiles
 
 __all__ = ["baro_rank"]
 
@@ -33,7 +34,7 @@ def baro_rank(before: MetricFrame, after: MetricFrame) -> list[tuple[str, str, f
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         center = np.nanmedian(b, axis=1)
-        q75, q25 = np.nanpercentile(b, [75.0, 25.0], axis=1)
+        q75, q25 = _quartiles(b)
         std = np.nanstd(b, axis=1)
     iqr = q75 - q25
     std = np.where((std > 0) & np.isfinite(std), std, 1.0)

@@ -61,11 +61,22 @@ def robust_center_scale(
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, handled below
         center = np.nanmedian(before, axis=1)
         mad = np.nanmedian(np.abs(before - center[:, None]), axis=1) * 1.4826
-        q75, q25 = np.nanpercentile(before, [75.0, 25.0], axis=1)
+        q75, q25 = _quartiles(before)
     iqr = (q75 - q25) / 1.349
     scale = np.fmax(np.fmax(mad, iqr), relative_floor * np.abs(center))
     scale = np.fmax(np.nan_to_num(scale, nan=absolute_floor), absolute_floor)
     return center, scale
+
+
+def _quartiles(m: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Row-wise upper and lower quartiles; the NaN-aware path only for rows with gaps."""
+    gaps = np.isnan(m).any(axis=1)
+    q = np.empty((2, m.shape[0]))
+    if (~gaps).any():
+        q[:, ~gaps] = np.percentile(m[~gaps], [75.0, 25.0], axis=1)
+    if gaps.any():
+        q[:, gaps] = np.nanpercentile(m[gaps], [75.0, 25.0], axis=1)
+    return q[0], q[1]
 
 
 def score_frames(
