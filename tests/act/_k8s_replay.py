@@ -6,8 +6,9 @@ A fixture (``tests/fixtures/k8s/<name>.json``) is a list of exchanges, in order:
                  "content_type": "application/merge-patch+json", "body": {...}},
      "response": {"status": 200, "body": {...}}}
 
-The server answers the next exchange's response whatever arrives, and keeps what actually
-arrived, so a test can assert that the requests sent were exactly the recorded ones.
+The server answers each request with the first unused exchange recorded for the same
+method and path (599 if there is none), and keeps what actually arrived, so a test can
+assert that the requests sent were exactly the recorded ones.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Replay:
     exchanges: list[dict[str, Any]]
     host: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -50,12 +52,15 @@ class Replay:
 
     def _answer(self, request: dict[str, Any]) -> tuple[int, bytes]:
         with self._lock:
-            i = len(self.received)
             self.received.append(request)
-        if i >= len(self.exchanges):
-            return 599, b'{"message": "no more recorded exchanges"}'
-        response = self.exchanges[i]["response"]
-        return int(response["status"]), json.dumps(response.get("body", {})).encode()
+            for i, exchange in enumerate(self.exchanges):
+                recorded = exchange["request"]
+                if i not in self.used and (recorded["method"], recorded["path"]) == (
+                        request["method"], request["path"]):
+                    self.used.add(i)
+                    response = exchange["response"]
+                    return int(response["status"]), json.dumps(response.get("body", {})).encode()
+        return 599, b'{"message": "no recorded exchange for this request"}'
 
 
 @contextlib.contextmanager
