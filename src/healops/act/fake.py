@@ -32,7 +32,7 @@ from healops.domain.actions import ActionResult
 
 __all__ = ["DEFAULT_ACTIONS", "FakeCall", "FakeExecutor"]
 
-_TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+_TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:-]*(?:[./][A-Za-z0-9][A-Za-z0-9_:-]*)*")
 
 State = dict[str, Any]
 # An effect changes a target's state and says whether anything changed.

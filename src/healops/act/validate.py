@@ -62,7 +62,7 @@ MAX_PATH = 1024
 MAX_TIMEOUT_S = 3600.0
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_HAPROXY_NAME = re.compile(r"[A-Za-z0-9_.:-]+")  # what HAProxy itself accepts in a name
+_HAPROXY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*")  # what HAProxy itself accepts in a name
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _KEY = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces
@@ -199,6 +199,8 @@ def path_under(root: Path, relative: object, *, field: str = "path") -> Path:
     healops.act.validate.InvalidParameter: path: '../../etc/passwd' must not contain '..'
     """
     s = string(relative, field, MAX_PATH)
+    if not s:
+        raise InvalidParameter(f"{field}: must not be empty")
     if s.startswith(("/", "\\", "~")) or os.path.isabs(s):
         raise InvalidParameter(f"{field}: {_short(s)} must be relative to the allowed root")
     parts = [p for p in re.split(r"[/\\]", s) if p not in ("", ".")]
