@@ -69,8 +69,13 @@ def lab() -> Iterator[Lab]:
         sock = d / "admin.sock"
         cfg.write_text(CONFIG.format(sock=sock, admin_port=admin_port, front=front, **ports))
         with running([haproxy, "-f", str(cfg), "-db"], log=d / "haproxy.log") as proc:
-            wait_until(lambda: port_open(front) and sock.exists(), timeout_s=10,
-                       what="haproxy to listen", proc=proc, log=d / "haproxy.log")
+            wait_until(
+                lambda: port_open(front) and sock.exists(),
+                timeout_s=10,
+                what="haproxy to listen",
+                proc=proc,
+                log=d / "haproxy.log",
+            )
             yield Lab(front, sock, admin_port, hits)
 
 
@@ -106,8 +111,9 @@ def test_maint_then_drain_and_weight_over_tcp(lab: Lab) -> None:
     step = StepRequest(action="set_weight", target="app/web1", params={"weight": 7})
     assert ex.execute(step, key="w").changed
     assert ex.server_state("app", "web1").weight == 7
-    assert not ex.execute(StepRequest(action="set_weight", target="app/web1",
-                                      params={"weight": 7}), key="w2").changed
+    assert not ex.execute(
+        StepRequest(action="set_weight", target="app/web1", params={"weight": 7}), key="w2"
+    ).changed
 
 
 def test_unknown_server_is_not_retryable_and_dead_socket_is(lab: Lab) -> None:
@@ -121,3 +127,14 @@ def test_unknown_server_is_not_retryable_and_dead_socket_is(lab: Lab) -> None:
     with pytest.raises(ActionError) as err:
         gone.execute(StepRequest(action="drain", target="app/web1"), key="z")
     assert err.value.retryable
+
+
+def test_a_missing_binary_fails_under_ci_and_skips_with_a_reason_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        require_binary("healops-no-such-binary")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        require_binary("healops-no-such-binary")
