@@ -49,7 +49,7 @@ def _bank_rate(series: int, ticks: int, seed: int) -> tuple[float, float, float]
     steps = rng.normal(0.0, 1.0, (ticks, series))
     # Warm up past the grace period so the timed ticks do the full work.
     for t in range(30):
-        x = level + steps[t]
+        x = level + steps[t % ticks]
         bank.score_many(x)
         bank.learn_many(x)
     start = time.perf_counter()
