@@ -50,8 +50,14 @@ def short_tmpdir() -> Iterator[Path]:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def wait_until(check: Callable[[], bool], *, timeout_s: float, what: str,
-               proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout_s: float,
+    what: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -69,8 +75,13 @@ def wait_until(check: Callable[[], bool], *, timeout_s: float, what: str,
 def running(argv: Sequence[str], *, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``argv`` in its own process group; kill the whole group and reap it on exit."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             yield proc
         finally:

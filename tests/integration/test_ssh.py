@@ -77,8 +77,9 @@ def host() -> Iterator[Host]:
     with _privsep_dir(), short_tmpdir() as d:
         port = free_port()
         for key in ("host_ed25519", "client_ed25519"):
-            subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)],
-                           check=True)
+            subprocess.run(
+                [keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)], check=True
+            )
         (d / "authorized_keys").write_text((d / "client_ed25519.pub").read_text())
         host_pub = (d / "host_ed25519.pub").read_text().split()
         (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
@@ -91,11 +92,16 @@ def host() -> Iterator[Host]:
         (d / "markers").mkdir()
         log = d / "sshd.log"
         with running([sshd, "-D", "-e", "-f", str(d / "sshd_config")], log=log) as proc:
-            wait_until(lambda: port_open(port), timeout_s=10, what="sshd to listen",
-                       proc=proc, log=log)
-            runner = AsyncsshRunner(host="127.0.0.1", port=port, username=getpass.getuser(),
-                                    client_keys=[d / "client_ed25519"],
-                                    known_hosts=d / "known_hosts")
+            wait_until(
+                lambda: port_open(port), timeout_s=10, what="sshd to listen", proc=proc, log=log
+            )
+            runner = AsyncsshRunner(
+                host="127.0.0.1",
+                port=port,
+                username=getpass.getuser(),
+                client_keys=[d / "client_ed25519"],
+                known_hosts=d / "known_hosts",
+            )
             yield Host(d, runner)
 
 
@@ -148,17 +154,27 @@ def test_failures_say_whether_retryable(host: Host) -> None:
     with pytest.raises(ActionError) as err:
         ex.execute(StepRequest(action="refuse", target="x"), key="g")
     assert not err.value.retryable
-    nobody = AsyncsshRunner(host="127.0.0.1", port=free_port(), username="root",
-                            client_keys=[host.d / "client_ed25519"],
-                            known_hosts=host.d / "known_hosts")
+    nobody = AsyncsshRunner(
+        host="127.0.0.1",
+        port=free_port(),
+        username="root",
+        client_keys=[host.d / "client_ed25519"],
+        known_hosts=host.d / "known_hosts",
+    )
     with pytest.raises(ActionError) as err:
-        SshExecutor(runner=nobody).execute(StepRequest(action="restart", target="x",
-                                                       timeout_s=5), key="h")
+        SshExecutor(runner=nobody).execute(
+            StepRequest(action="restart", target="x", timeout_s=5), key="h"
+        )
     assert err.value.retryable
-    stranger = AsyncsshRunner(host="127.0.0.1", port=host.runner.port, username="nobody",
-                              client_keys=[host.d / "client_ed25519"],
-                              known_hosts=host.d / "known_hosts")
+    stranger = AsyncsshRunner(
+        host="127.0.0.1",
+        port=host.runner.port,
+        username="nobody",
+        client_keys=[host.d / "client_ed25519"],
+        known_hosts=host.d / "known_hosts",
+    )
     with pytest.raises(ActionError) as err:
-        SshExecutor(runner=stranger).execute(StepRequest(action="restart", target="x",
-                                                         timeout_s=10), key="i")
+        SshExecutor(runner=stranger).execute(
+            StepRequest(action="restart", target="x", timeout_s=10), key="i"
+        )
     assert not err.value.retryable and "refused" in str(err.value)
