@@ -6,7 +6,7 @@ For every closed window each error-level template yields a ``log_template_rate``
 above ``factor`` times the template's own baseline (an EWMA of past windows that does not
 learn from a surge), a ``LogErrorSurge`` alert fires; it resolves when the rate falls back.
 
->>> pipeline = LogPipeline(window=60.0, min_count=3)
+>>> pipeline = LogPipeline(surge=LogSurgeDetector(window=60.0, min_count=3, grace_windows=0))
 >>> lines = [LogEvent(ts=5.0, service="api", message=f"db timeout after {n} ms", level="error")
 ...          for n in (10, 20, 30, 40)]
 >>> [e.template for e in pipeline.process(lines)][:1]
@@ -115,6 +115,7 @@ class LogSurgeDetector:
         alpha: float = 0.3,
         learn_after: int = 10,
         max_windows_per_flush: int = 1000,
+        grace_windows: int = 1,
     ) -> None:
         if window <= 0 or factor <= 1 or min_count < 1 or not 0 < alpha <= 1:
             raise ValueError("need window > 0, factor > 1, min_count >= 1, 0 < alpha <= 1")
@@ -124,6 +125,9 @@ class LogSurgeDetector:
         self.alpha = alpha
         self.learn_after = learn_after
         self.max_windows_per_flush = max_windows_per_flush
+        # Templates already noisy when the detector starts get this many windows to learn.
+        self.grace_windows = grace_windows
+        self._windows_closed = 0
         self._states: dict[tuple[str, int], _TemplateState] = {}
         self._window_start: float | None = None
 
@@ -154,6 +158,7 @@ class LogSurgeDetector:
             for state in self._states.values():
                 out.extend(self._close(state, end))
             self._window_start = end
+            self._windows_closed += 1
             closed += 1
         return out
 
@@ -167,7 +172,11 @@ class LogSurgeDetector:
         )
         out: list[Signal] = [Sample(key, rate, end)]
         baseline = state.baseline or 0.0
-        surge = state.count >= self.min_count and rate > self.factor * baseline
+        surge = (
+            self._windows_closed >= self.grace_windows
+            and state.count >= self.min_count
+            and rate > self.factor * baseline
+        )
         labels = (
             ("alertname", "LogErrorSurge"),
             ("service", state.service),
@@ -281,6 +290,7 @@ class LogFileSource:
         try:
             fh = open(self.path, "rb")  # kept open between polls
         except FileNotFoundError:
+            self._first_open = False  # a file that appears later is new: read all of it
             return False
         st = os.fstat(fh.fileno())
         if self._first_open and not self._from_start:
