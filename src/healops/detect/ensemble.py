@@ -6,6 +6,7 @@ here is the score the vectorised bank gives the same series. Configured rules (a
 added with ``rules``: the ensemble then reports the highest of all scores.
 
 >>> import random
+>>> from healops.detect.threshold import ThresholdDetector
 >>> rng = random.Random(1)
 >>> d = EnsembleDetector(rules=[ThresholdDetector(upper=1000.0)])
 >>> for _ in range(500):
@@ -24,9 +25,8 @@ import numpy as np
 
 from healops.detect.bank import EnsembleBank
 from healops.detect.base import Detector
-from healops.detect.threshold import ThresholdDetector
 
-__all__ = ["EnsembleDetector", "ThresholdDetector"]
+__all__ = ["EnsembleDetector"]
 
 
 class EnsembleDetector:
