@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from healops.act.base import StepRequest
 from healops.act.journal import ActionJournal
@@ -34,6 +34,7 @@ from healops.verify.symptoms import Check, verify_step
 __all__ = ["Engine", "RunState"]
 
 _CHANGE_MEMORY_S = 86_400.0
+_SIDE_EFFECT_KINDS = frozenset({"restarts", "down", "traffic", "saturation"})
 
 
 class RunState(enum.StrEnum):
@@ -100,6 +101,7 @@ class Engine:
         self._busy: dict[str, str] = {}  # target -> incident id: one action per target
         self._history: dict[str, list[str]] = {}
         self._alert_keys: dict[str, Anomaly] = {}
+        self._side_effects: list[tuple[str, float, float]] = []  # target, from, until
 
     # ---- ingestion -------------------------------------------------------------------
     def step(self, signals: Iterable[Signal], now: float) -> None:
@@ -164,17 +166,21 @@ class Engine:
         if inc.state in (IncidentState.RESOLVED, IncidentState.ESCALATED):
             return
         acting = any(r.state in (RunState.VERIFYING, RunState.AWAITING_APPROVAL)
-                     for r in w.runs)
-        if inc.flapping and not acting:
+                     for r in w.runs) or inc.state is not IncidentState.OPEN and w.runs
+        if inc.flapping and not acting and inc.state in (IncidentState.OPEN,
+                                                         IncidentState.DIAGNOSING,
+                                                         IncidentState.SUPPRESSED):
             if inc.state is not IncidentState.SUPPRESSED:
                 inc.transition(IncidentState.SUPPRESSED, now=now,
                                note="flapping: symptoms fire and clear repeatedly; no action")
             return
-        if inc.state is IncidentState.SUPPRESSED:
-            inc.transition(IncidentState.DIAGNOSING, now=now, note="stopped flapping")
-        if inc.state is IncidentState.OPEN:
-            if now - inc.opened_at < self.config.diagnosis.settle_s:
+        if w.diagnosis is None:
+            # Act only on a symptom that has held without a break for settle_s: a burst that
+            # fires and clears again is noise until it proves otherwise (or flaps).
+            held = max((inc.anomalies[s].held_s for s in inc.live), default=-1.0)
+            if held < self.config.diagnosis.settle_s:
                 return
+        if inc.state in (IncidentState.OPEN, IncidentState.SUPPRESSED):
             inc.transition(IncidentState.DIAGNOSING, now=now,
                            note=f"{len(inc.live)} live symptom(s) on {sorted(inc.services)}")
         if self._needs_diagnosis(inc, w, now):
@@ -190,11 +196,23 @@ class Engine:
         if now - w.diagnosed_at < self.config.diagnosis.settle_s:
             return False
         covered = {s for r in w.runs for s in r.explains}
-        return any(s not in covered for s in inc.live)
+        return any(s not in covered and not self._expected(inc.anomalies[s])
+                   for s in inc.live)
+
+    def _expected(self, a: Anomaly) -> bool:
+        """Restarts and brief downs on a target we just acted on are our own doing."""
+        if a.kind not in _SIDE_EFFECT_KINDS:
+            return False
+        return any(start - 1 <= a.started_at <= until and svc == a.service
+                   for svc, start, until in self._side_effects)
 
     def _diagnose(self, inc: Incident, w: _Work, now: float) -> None:
         d = self.diagnoser(inc, self._world(), now)
         w.diagnosed_at = now
+        if not d.causes:
+            return
+        d = replace(d, causes=tuple(c for c in d.causes if not all(
+            self._expected(inc.anomalies[s]) for s in c.explains if s in inc.anomalies)))
         if not d.causes:
             return
         known = {(r.plan.signature) for r in w.runs}
@@ -219,10 +237,11 @@ class Engine:
         replicas = max(len(self.instances.get(step.service, ())),
                        self.topology.services[step.service].replicas
                        if step.service in self.topology else 1)
+        touches = replicas if step.target == step.service else 1
         return PolicyContext(run.plan, tuple(self._target_actions.get(step.target, ())),
                              tuple(self._all_actions),
                              tuple(self._sig_failures.get(run.plan.signature, ())),
-                             replicas, disrupted)
+                             replicas, disrupted, touches)
 
     def _drive(self, inc: Incident, w: _Work, run: PlanRun, now: float) -> None:
         if run.state is RunState.PENDING:
@@ -264,9 +283,14 @@ class Engine:
             self.store.record_outcome(Outcome(inc.id, run.plan.signature, step.action,
                                               OutcomeStatus.SUCCESS if ok else
                                               OutcomeStatus.FAILURE, now))
-            inc.note(now, "verify", f"{step.action} {step.target}: "
-                     f"{'symptoms cleared' if ok else 'symptoms persist'}")
+            persisting = sorted(s for s in run.explains if s in inc.live) or sorted(service_live)
+            inc.note(now, "verify", f"{step.action} {step.target}: " + (
+                "symptoms cleared" if ok else "symptoms persist: " + ", ".join(persisting[:5])))
             w.tried.append(f"{step.action} {step.target}: {'success' if ok else 'failed'}")
+            if ok and step.then == "continue" and run.step + 1 < len(run.plan.steps):
+                run.step += 1
+                run.state = RunState.PENDING
+                return
             if ok:
                 run.state = RunState.DONE
                 self._history.setdefault(run.plan.signature, []).append(
@@ -309,6 +333,8 @@ class Engine:
                  key: str = "") -> bool:
         key = key or f"{inc.id}/undo/{step.target}/{action}"
         req = StepRequest(action, step.target, dict(step.params), step.timeout_s)
+        self._side_effects = [x for x in self._side_effects if x[2] >= now]
+        self._side_effects.append((step.service, now, now + 3 * step.verify_window_s + 120))
         result = self.journal.run(inc.id, req, key=key, now=now)
         self._target_actions.setdefault(step.target, []).append(now)
         self._all_actions.append(now)

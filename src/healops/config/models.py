@@ -79,6 +79,7 @@ class SymptomRule(_Model):
     threshold: float
     limit: float = 1.0
     min_ratio: float = Field(0.0, ge=0, description="zscore only: also need value/baseline >= this")
+    trend_s: float = Field(300.0, gt=0, description="time_to_limit: slope smoothing window")
     for_s: float = Field(0.0, ge=0, description="how long the condition must hold to fire")
     clear_s: float = Field(0.0, ge=0, description="how long it must be false to clear")
 
@@ -94,7 +95,7 @@ class CorrelationConfig(_Model):
     max_hops: int = Field(2, ge=0)
     propagating_kinds: list[str] = ["errors", "latency", "down"]
     flap_window_s: float = Field(600.0, gt=0)
-    flap_transitions: int = Field(4, ge=2, description="fire/clear changes in the window = flapping")
+    flap_transitions: int = Field(6, ge=2, description="fire/clear changes in the window = flapping")
     resolve_after_s: float = Field(60.0, ge=0, description="quiet time before auto-resolving")
 
 
@@ -113,7 +114,9 @@ class FaultPattern(_Model):
 
 
 class DiagnosisConfig(_Model):
-    settle_s: float = Field(10.0, ge=0, description="wait for related symptoms before diagnosing")
+    settle_s: float = Field(
+        30.0, ge=0, description="a symptom must hold this long, unbroken, before diagnosis"
+    )
     ambiguity_margin: float = Field(0.15, ge=0, le=1)
     faults: list[FaultPattern] = []
 
@@ -126,6 +129,9 @@ class RunbookStep(_Model):
     undo: str = ""
     verify_window_s: float = Field(30.0, ge=0)
     on_failure: Literal["next", "undo", "escalate"] = "next"
+    then: Literal["stop", "continue"] = Field(
+        "stop", description="after this step is verified: stop, or run the next step too"
+    )
 
 
 class RunbookConfig(_Model):

@@ -5,8 +5,9 @@
   ``max_hops`` when both are of a kind that propagates along calls (errors, latency, down);
   local symptoms (disk, certificates, memory, logins) never merge across services;
 - flapping: a series that fires and clears ``flap_transitions`` times within
-  ``flap_window_s`` is marked flapping; an incident made only of flapping series is
-  suppressed (no diagnosis, no action, no page) until it settles;
+  ``flap_window_s`` is marked flapping, and stays so until it has been stable for the window;
+  an incident with a flapping series is suppressed (no diagnosis, no action, no page) until
+  it settles;
 - resolution: an incident with no live anomalies for ``resolve_after_s`` recovers by itself,
   unless the engine holds it (an action or a human is working on it).
 """
@@ -62,8 +63,6 @@ class Correlator:
             q.popleft()
         if len(q) >= self.config.flap_transitions:
             self._flapping.add(sid)
-        elif sid in self._flapping and len(q) <= 1:
-            self._flapping.discard(sid)
 
     def is_flapping(self, sid: str) -> bool:
         return sid in self._flapping
@@ -79,7 +78,7 @@ class Correlator:
             if a.kind not in self._propagating:
                 continue
             if not any(x.kind in self._propagating for x in inc.anomalies.values()
-                       if str(x.key) in inc.live):
+                       if x.id in inc.live):
                 continue
             for svc in inc.services:
                 d = self.topology.distance(a.service, svc)
@@ -97,7 +96,7 @@ class Correlator:
         res = CorrelationResult()
         touched: dict[str, Incident] = {}
         for a in cleared:
-            sid = str(a.key)
+            sid = a.id
             self._flip(sid, now)
             inc_id = self._owner.get(sid)
             if inc_id and inc_id in self.active:
@@ -106,12 +105,12 @@ class Correlator:
                 inc.anomalies[sid] = a
                 touched[inc.id] = inc
         for a in fired:
-            self._flip(str(a.key), now)
+            self._flip(a.id, now)
         for a in itertools.chain(fired, firing):
             if any(m(a, now) for m in self.muters):
                 res.muted += 1
                 continue
-            sid = str(a.key)
+            sid = a.id
             inc = self.active.get(self._owner.get(sid, ""))
             if inc is None:
                 inc = self._find_group(a, now)
@@ -126,13 +125,21 @@ class Correlator:
                 touched[inc.id] = inc
             inc.live.add(sid)
             self._owner[sid] = inc.id
+        # Flapping ends once a series has been stable (firing or not) for the flap window.
+        for sid in list(self._flapping):
+            q = self._flips.get(sid, deque())
+            while q and q[0] < now - self.config.flap_window_s:
+                q.popleft()
+            if len(q) < self.config.flap_transitions:
+                self._flapping.discard(sid)
         opened = {i.id for i in res.opened}
         for inc in touched.values():
             if inc.id not in opened:
                 res.updated.append(inc)
         for inc in self.active.values():
+            # Sticky: a series stays flapping until it has been stable for the flap window.
             pool = inc.live or set(inc.anomalies)
-            inc.flapping = bool(pool) and all(s in self._flapping for s in pool)
+            inc.flapping = any(s in self._flapping for s in pool)
             if not inc.live and now - inc.last_anomaly_at >= self.config.resolve_after_s:
                 res.quiet.append(inc)
         return res

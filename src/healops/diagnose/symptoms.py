@@ -48,7 +48,7 @@ class SymptomDiagnoser:
                 if cause is None:
                     own.append(a)
                 else:
-                    explained_by[str(a.key)] = cause
+                    explained_by[a.id] = cause
             if own:
                 candidates[svc] = own
         hypotheses: list[Hypothesis] = []
@@ -135,7 +135,7 @@ class SymptomDiagnoser:
         callers = sorted(s for s, src in explained_by.items() if src == svc)
         evidence_common = [
             Evidence("metric", f"{a.kind}: {a.key} = {a.value:.4g} (baseline {a.baseline:.4g})",
-                     series=str(a.key), before=a.baseline, after=a.value, ts=a.started_at)
+                     series=a.id, before=a.baseline, after=a.value, ts=a.started_at)
             for a in sorted(own, key=lambda a: a.started_at)
         ]
         for sid in callers[:5]:
@@ -154,8 +154,8 @@ class SymptomDiagnoser:
             if runbook:
                 ev.append(Evidence("runbook", f"matches runbook {runbook}"))
             out.append(Hypothesis(svc, p.name, round(conf, 3), target, tuple(ev), runbook,
-                                  tuple(str(a.key) for a in own) + tuple(callers), p.security))
+                                  tuple(a.id for a in own) + tuple(callers), p.security))
         if not out:
             out.append(Hypothesis(svc, "unknown", 0.5, svc, tuple(evidence_common), "",
-                                  tuple(str(a.key) for a in own) + tuple(callers)))
+                                  tuple(a.id for a in own) + tuple(callers)))
         return out

@@ -131,7 +131,7 @@ class Incident:
 
     def attach(self, anomaly: Anomaly) -> bool:
         """Attach or refresh an anomaly; True when it is new to this incident."""
-        sid = str(anomaly.key)
+        sid = anomaly.id
         is_new = sid not in self.anomalies
         self.anomalies[sid] = anomaly
         if anomaly.service:

@@ -22,6 +22,7 @@ class PlannedStep:
     undo: str = ""  # action name that reverses this one, empty when nothing to undo
     verify_window_s: float = 30.0
     on_failure: str = "next"  # "next" | "undo" | "escalate"
+    then: str = "stop"  # after a verified success: "stop" or "continue" with the next step
 
 
 @dataclass(frozen=True, slots=True)

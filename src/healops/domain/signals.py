@@ -156,6 +156,12 @@ class Anomaly:
     ts: float
     detail: str = ""
     extra: tuple[tuple[str, float], ...] = field(default=())
+    held_s: float = -1.0  # how long the condition has held without a break; -1 when not now
+
+    @property
+    def id(self) -> str:
+        """One series can break several rules; each (series, rule) is its own symptom."""
+        return f"{self.key}#{self.kind}:{self.detail}"
 
     @property
     def service(self) -> str:

@@ -57,6 +57,7 @@ class RunbookPlanner:
                 undo=s.undo,
                 verify_window_s=s.verify_window_s,
                 on_failure=s.on_failure,
+                then=s.then,
             )
             for s in runbook.steps
         )

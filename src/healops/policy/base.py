@@ -21,6 +21,7 @@ class PolicyContext:
     signature_failures: Sequence[float] = ()  # times of failed outcomes for this signature
     replicas: int = 1  # instances of the step's service
     disrupted: int = 0  # instances of the service already drained/restarting by us
+    touches: int = 1  # instances this step takes out of service at once
 
 
 class Policy(Protocol):

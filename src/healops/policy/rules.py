@@ -48,7 +48,7 @@ class RulePolicy:
                             f"global rate limit: {len(all_recent)} actions within "
                             f"{c.global_limit.window_s:.0f}s", "rate_limit_global")
         if step.action in DISRUPTIVE:
-            after = ctx.disrupted + 1
+            after = ctx.disrupted + ctx.touches
             if after / max(ctx.replicas, 1) > c.blast_radius.max_fraction:
                 return Decision(Verdict.APPROVAL,
                                 f"blast radius: {after} of {ctx.replicas} instances of "

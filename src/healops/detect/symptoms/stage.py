@@ -88,6 +88,7 @@ class SymptomDetector:
         self._min_ratio = np.array([x.min_ratio for x in r], dtype=float)
         self._for = np.array([x.for_s for x in r], dtype=float)
         self._clear = np.array([x.clear_s for x in r], dtype=float)
+        self._trend = np.array([x.trend_s for x in r], dtype=float)
 
     @property
     def series_count(self) -> int:
@@ -136,18 +137,31 @@ class SymptomDetector:
         with np.errstate(divide="ignore", invalid="ignore"):
             delta = v - prev_v
             rate = np.where(delta >= 0, delta, v) / dt
-            inst_slope = delta / dt
-        # Smoothed slope for time-to-limit: an exponential average over about a minute.
-        alpha = np.where(have_prev, 1.0 - np.exp(-np.nan_to_num(dt, nan=0.0) / 60.0), 1.0)
-        old_slope = st.slope[rows]
-        slope = np.where(
-            have_prev,
-            np.where(np.isnan(old_slope), inst_slope, old_slope + alpha * (inst_slope - old_slope)),
-            old_slope,
-        )
+        # Time-to-limit follows Holt's linear trend: a smoothed level (about a minute) and a
+        # slope smoothed over the rule's trend_s, so one noisy sample cannot make a trend.
+        is_ttl = self._transform[ri] == _TTL
+        dtz = np.nan_to_num(dt, nan=0.0)
+        a_lvl = 1.0 - np.exp(-dtz / 60.0)
+        b_tr = 1.0 - np.exp(-dtz / self._trend[ri])
+        old_slope = np.nan_to_num(st.slope[rows], nan=0.0)
+        level = st.mean[rows]
+        pred = level + old_slope * dtz
+        new_level = np.where(np.isnan(level), v, pred + a_lvl * (v - pred))
         with np.errstate(divide="ignore", invalid="ignore"):
-            ttl = np.where(slope > 1e-12, (self._limit[ri] - v) / slope, np.inf)
-        mean, mad = st.mean[rows], st.mad[rows]
+            lvl_slope = np.where(dtz > 0, (new_level - level) / dtz, 0.0)
+        slope = np.where(have_prev, old_slope + b_tr * (lvl_slope - old_slope), old_slope)
+        # A sudden drop of more than 10% (a restart, a cleanup) resets the trend, the way a
+        # counter reset restarts a rate: the old slope no longer describes the series.
+        reset = is_ttl & have_prev & (v < level - 0.1 * np.abs(level))
+        new_level = np.where(reset, v, new_level)
+        slope = np.where(reset, 0.0, slope)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ttl = np.where(slope > 1e-12,
+                           (self._limit[ri] - new_level) / np.maximum(slope, 1e-12), np.inf)
+        ttl_ok = is_ttl & ok
+        st.mean[rows] = np.where(ttl_ok, new_level, st.mean[rows])
+        mean = np.where(is_ttl, np.nan, st.mean[rows])
+        mad = st.mad[rows]
         scale = _MAD_TO_SIGMA * mad + 1e-9 + 0.01 * np.abs(mean)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(np.isnan(mean), 0.0, (v - mean) / scale)
@@ -164,6 +178,8 @@ class SymptomDetector:
         is_z = tr == _Z
         cond &= ok & ~np.isnan(x)
         cond &= ~is_z | (warm & (ratio >= self._min_ratio[ri]))
+        # A trend needs its smoothing window of history before it can say anything.
+        cond &= (tr != _TTL) | ((now - first_t) >= self._trend[ri])
         firing = st.firing[rows]
 
         # Baselines learn only from normal-looking samples (score before learn, refuse
@@ -175,7 +191,7 @@ class SymptomDetector:
             m_new = np.where(np.isnan(mean), v, mean + a_warm * (v - mean))
             dev = np.abs(v - m_new)
             d_new = np.where(np.isnan(mad), dev, mad + a_warm * (dev - mad))
-            st.mean[rows] = np.where(learn, m_new, mean)
+            st.mean[rows] = np.where(learn, m_new, st.mean[rows])
             st.mad[rows] = np.where(learn, d_new, mad)
 
         cond_since = np.where(cond, np.where(np.isnan(st.cond_since[rows]), now,
@@ -190,14 +206,14 @@ class SymptomDetector:
 
         st.prev_v[rows] = np.where(ok, v, prev_v)
         st.prev_t[rows] = np.where(ok, now, prev_t)
-        st.slope[rows] = slope
+        st.slope[rows] = np.where(ttl_ok, slope, st.slope[rows])
         st.first_t[rows] = np.where(ok, first_t, st.first_t[rows])
         st.cond_since[rows] = cond_since
         st.clear_since[rows] = clear_since
         st.firing[rows] = new_firing
         st.started[rows] = started
         st.last_x[rows] = np.where(ok, x, st.last_x[rows])
-        base = np.where(is_z, st.mean[rows], thr)
+        base = np.where(is_z | is_ttl, st.mean[rows], thr)
         st.last_base[rows] = base
 
         interesting = np.flatnonzero(new_firing | clear)
