@@ -8,10 +8,13 @@ import typer
 
 from healops import __version__
 
-app = typer.Typer(help="healops: a self-healing IT service management engine.", no_args_is_help=True)
+app = typer.Typer(help="healops: a self-healing IT service management engine.",
+                  no_args_is_help=True)
 lab_app = typer.Typer(help="The simulated estate and the live lab.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks that print ratios against a baseline measured in the same run.",
+    no_args_is_help=True,
+)
 app.add_typer(lab_app, name="lab")
 app.add_typer(bench_app, name="bench")
 
@@ -53,7 +56,7 @@ def lab_sim(
     seed: int = typer.Option(1, help="Seed of the simulation; the same seed gives the same run."),
     incidents: int | None = typer.Option(None, help="How many incidents to inject."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    db: str = typer.Option("sqlite://", help="Where the engine keeps its records (SQLAlchemy URL)."),
+    db: str = typer.Option("sqlite://", help="Where the engine keeps records (SQLAlchemy URL)."),
 ) -> None:
     """Run the simulated estate against the engine and print the scoreboard."""
     from healops.lab.cli import run_sim
@@ -65,7 +68,7 @@ def lab_sim(
 @bench_app.command("nab")
 def bench_nab(
     data: Path = typer.Option(..., help="Folder of NAB CSV files (<category>/<file>.csv)."),
-    windows: Path | None = typer.Option(None, help="NAB labelled windows JSON; omit to only score."),
+    windows: Path | None = typer.Option(None, help="NAB windows JSON (omit: only score)."),
     out: Path = typer.Option(Path("out/nab"), help="Where to write the NAB results files."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:

@@ -27,7 +27,6 @@ from healops.itsm.escalation import Pager, build_escalation
 from healops.learn.stats import OutcomeStats
 from healops.plan.base import Planner
 from healops.policy.base import Policy, PolicyContext
-from healops.policy.rules import DISRUPTIVE
 from healops.store.base import Store
 from healops.verify.symptoms import Check, verify_step
 
@@ -187,7 +186,7 @@ class Engine:
             self._diagnose(inc, w, now)
         for run in w.runs:
             self._drive(inc, w, run, now)
-            if inc.state is IncidentState.ESCALATED:
+            if not inc.active:  # escalated while driving this run
                 return
 
     def _needs_diagnosis(self, inc: Incident, w: _Work, now: float) -> bool:

@@ -95,7 +95,9 @@ class CorrelationConfig(_Model):
     max_hops: int = Field(2, ge=0)
     propagating_kinds: list[str] = ["errors", "latency", "down"]
     flap_window_s: float = Field(600.0, gt=0)
-    flap_transitions: int = Field(6, ge=2, description="fire/clear changes in the window = flapping")
+    flap_transitions: int = Field(
+        6, ge=2, description="this many fire/clear changes within the window = flapping"
+    )
     resolve_after_s: float = Field(60.0, ge=0, description="quiet time before auto-resolving")
 
 

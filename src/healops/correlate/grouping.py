@@ -111,14 +111,14 @@ class Correlator:
                 res.muted += 1
                 continue
             sid = a.id
-            inc = self.active.get(self._owner.get(sid, ""))
-            if inc is None:
-                inc = self._find_group(a, now)
-            if inc is None:
+            found = self.active.get(self._owner.get(sid, "")) or self._find_group(a, now)
+            if found is None:
                 inc = Incident.open(self._new_id(), key=f"{a.service}:{a.kind}",
                                     service=a.service, now=now)
                 self.active[inc.id] = inc
                 res.opened.append(inc)
+            else:
+                inc = found
             if inc.attach(a):
                 inc.note(now, "anomaly", f"{a.kind} on {a.key}", series=sid, value=a.value,
                          baseline=a.baseline, score=a.score)

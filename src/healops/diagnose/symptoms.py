@@ -122,8 +122,9 @@ class SymptomDiagnoser:
                 change = self._recent_deploy(svc, p.change_within_s, world, now)
                 if change is None:
                     continue
-            if p.deepest and any(b.kind in _PROPAGATING for callee in
-                                 world.topology.downstream(svc) for b in by_service.get(callee, ())):
+            if p.deepest and any(b.kind in _PROPAGATING
+                                 for callee in world.topology.downstream(svc)
+                                 for b in by_service.get(callee, ())):
                 continue
             matched = len(p.all_of) + (1 if p.any_of else 0) + len(p.none_of) * 0.25 \
                 + (1 if change else 0) + (1 if p.scope != "any" else 0)

@@ -70,8 +70,8 @@ class SimHuman:
         self.todo.append((self.now_fn() + delay, escalation))
         self.on_page(escalation)
 
-    now_fn: Callable[[], float] = staticmethod(lambda: 0.0)  # type: ignore[assignment]
-    on_page: Callable[[Escalation], None] = staticmethod(lambda e: None)  # type: ignore[assignment]
+    now_fn: Callable[[], float] = staticmethod(lambda: 0.0)
+    on_page: Callable[[Escalation], None] = staticmethod(lambda e: None)
 
 
 def _engine_config(estate: Estate, automated: bool, base: HealopsConfig) -> HealopsConfig:
@@ -193,7 +193,7 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
             if all(f.cured_at is not None and not estate.services[f.service].degraded
                    for f in faults) and not engine.correlator.active:
                 break
-        for i, f in enumerate(faults):  # past the limit: a human finally cleans up
+        for f in faults:  # past the limit: a human finally cleans up
             if f.cured_at is None:
                 f.human_fix(estate, clock.now())
                 f.cured_at, f.cured_by = clock.now(), "timeout"

@@ -7,6 +7,7 @@ number of series.
 >>> from healops.config.models import SymptomRule
 >>> from healops.domain.signals import MetricBatch, SeriesKey
 >>> import numpy as np
+import numpy.typing as npt
 >>> det = SymptomDetector([SymptomRule(metric="error_ratio", kind="errors", threshold=0.05,
 ...                                    for_s=10)], warmup_s=0, halflife_s=60)
 >>> keys = (SeriesKey.of("error_ratio", service="api", instance="api-1"),)
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from healops.config.models import SymptomRule
 from healops.detect.base import FloatArray
@@ -45,19 +47,21 @@ class SymptomUpdate:
 class _Rows:
     """Struct-of-arrays state for every (series, rule) row."""
 
+    _FLOAT_COLS = ("prev_v", "prev_t", "slope", "mean", "mad", "first_t", "cond_since",
+                   "clear_since", "started", "last_x", "last_base")
+
     def __init__(self) -> None:
         self.n = 0
-        cols = ("prev_v", "prev_t", "slope", "mean", "mad", "first_t", "cond_since",
-                "clear_since", "started", "last_x", "last_base")
-        self._float_cols = cols
-        for c in cols:
-            setattr(self, c, np.full(0, np.nan))
-        self.firing = np.zeros(0, dtype=bool)
-        self.rule = np.zeros(0, dtype=np.int64)
-        self.series = np.zeros(0, dtype=np.int64)
+        empty: FloatArray = np.full(0, np.nan)
+        self.prev_v = self.prev_t = self.slope = self.mean = self.mad = empty
+        self.first_t = self.cond_since = self.clear_since = self.started = empty
+        self.last_x = self.last_base = empty
+        self.firing: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.rule: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.series: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
     def add(self, series_idx: int, rule_idx: int) -> None:
-        for c in self._float_cols:
+        for c in self._FLOAT_COLS:
             setattr(self, c, np.append(getattr(self, c), np.nan))
         self.firing = np.append(self.firing, False)
         self.rule = np.append(self.rule, rule_idx)
@@ -73,8 +77,8 @@ class SymptomDetector:
         self.warmup_s = warmup_s
         self.halflife_s = halflife_s
         self._by_metric: dict[str, list[int]] = {}
-        for i, r in enumerate(self.rules):
-            self._by_metric.setdefault(r.metric, []).append(i)
+        for i, rule in enumerate(self.rules):
+            self._by_metric.setdefault(rule.metric, []).append(i)
         self._series: dict[SeriesKey, int] = {}
         self._keys: list[SeriesKey] = []
         self._rows = _Rows()
