@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "healops"), "lab", "sim", "--scenario", "standard", *rest])
     if what == "test":
         for step in (
-            [str(BIN / "ruff"), "check", "src", "tests", "bench"],
+            [str(BIN / "ruff"), "check", "src", "tests"],
             [str(BIN / "mypy")],
             [str(PY), "-m", "pytest", *rest],
         ):

@@ -94,7 +94,8 @@ def test_simulate_reports_reductions_against_the_baseline() -> None:
 
 def test_a_malformed_scenario_names_the_file_the_field_and_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nmix:\n  - {fault: disk_fillin}\n  - {fault: cert_expiring, wieght: 2}\n")
+    bad.write_text("name: x\nmix:\n  - {fault: disk_fillin}\n"
+                   "  - {fault: cert_expiring, wieght: 2}\n")
     with pytest.raises(ConfigError) as err:
         load_scenario(str(bad))
     msg = str(err.value)

@@ -7,7 +7,6 @@ number of series.
 >>> from healops.config.models import SymptomRule
 >>> from healops.domain.signals import MetricBatch, SeriesKey
 >>> import numpy as np
-import numpy.typing as npt
 >>> det = SymptomDetector([SymptomRule(metric="error_ratio", kind="errors", threshold=0.05,
 ...                                    for_s=10)], warmup_s=0, halflife_s=60)
 >>> keys = (SeriesKey.of("error_ratio", service="api", instance="api-1"),)
