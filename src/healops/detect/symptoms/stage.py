@@ -71,10 +71,12 @@ class _Rows:
 class SymptomDetector:
     """Turns metric batches into anomalies with rule hysteresis; no I/O, time from the data."""
 
-    def __init__(self, rules: Sequence[SymptomRule], *, warmup_s: float, halflife_s: float) -> None:
+    def __init__(self, rules: Sequence[SymptomRule], *, warmup_s: float, halflife_s: float,
+                 stale_s: float = 300.0) -> None:
         self.rules = list(rules)
         self.warmup_s = warmup_s
         self.halflife_s = halflife_s
+        self.stale_s = stale_s
         self._by_metric: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             self._by_metric.setdefault(rule.metric, []).append(i)
@@ -219,6 +221,7 @@ class SymptomDetector:
         base = np.where(is_z | is_ttl, st.mean[rows], thr)
         st.last_base[rows] = base
 
+        self._clear_stale(now, update)
         interesting = np.flatnonzero(new_firing | clear)
         for j in interesting:
             anomaly = self._anomaly(int(rows[j]), float(v[j]), float(x[j]), float(base[j]), now)
@@ -229,6 +232,19 @@ class SymptomDetector:
             elif new_firing[j]:
                 update.firing.append(anomaly)
         return update
+
+    def _clear_stale(self, now: float, update: SymptomUpdate) -> None:
+        """A firing series that stopped reporting (a replaced instance, a removed target)
+        clears after ``stale_s``, as Prometheus marks a vanished series stale: otherwise its
+        last symptom would hold an incident open for ever."""
+        st = self._rows
+        stale = np.flatnonzero(st.firing & (st.prev_t < now - self.stale_s))
+        for row in stale:
+            st.firing[row] = False
+            st.cond_since[row] = st.clear_since[row] = np.nan
+            update.cleared.append(self._anomaly(int(row), float(st.prev_v[row]),
+                                                float(st.last_x[row]),
+                                                float(st.last_base[row]), now))
 
     def _anomaly(self, row: int, value: float, x: float, base: float, now: float) -> Anomaly:
         st = self._rows
