@@ -250,11 +250,14 @@ class RecordingStore:
         who, _, comment = who.partition(": ")
         self.repo.append_audit(ts=e.ts, actor=who, kind="approval", subject=incident_id,
                                data={"approved": approved, "comment": comment})
-        for c in self._open_changes(incident_id):
+        open_ids = {c.id for c in self._open_changes(incident_id)}
+        closed = [c for c in self.repo.list_changes(incident_id=incident_id, limit=10_000)
+                  if c.id not in open_ids]
+        for c in [*self._open_changes(incident_id), *closed]:
             if approved and c.kind == "normal" and c.approved_by.startswith("a human"):
                 c.approved_by = who
                 self.repo.save_change(c)
-            elif not approved and c.state == "awaiting_approval":
+            elif not approved and c.state == "awaiting_approval" and c.id in open_ids:
                 c.reject(who, now=e.ts, comment=comment)
                 self._save_change(c, "change:rejected", e.ts, actor=who, data={}, audit=False)
 
