@@ -42,12 +42,35 @@ def test_scalar_detector_gives_the_bank_scores() -> None:
 
 def test_finds_spike_and_shift_once_each() -> None:
     x = corpus()
-    s = run_bank(EnsembleBank(size=x.shape[1]), x)
+    # Without the refractory period, so that an earlier small detection on the random walk
+    # cannot hide the shift (the refractory period has its own tests below).
+    s = run_bank(EnsembleBank(size=x.shape[1], refractory=0), x)
     assert s[400, 0] > 0.5
     assert s[500:510, 1].max() > 0.3
     assert s[:200].max() == 0.0  # the grace period cannot page
     # Fire once at the onset: the shifted level does not keep scoring.
     assert (s[520:, 1] > 0.3).sum() == 0
+
+
+def test_refractory_period_silences_repeats_but_not_a_far_larger_event() -> None:
+    rng = np.random.default_rng(3)
+    x = 50.0 + rng.normal(0.0, 1.0, (900, 1))
+    x[600, 0] += 8.0  # a spike: it fires and starts the refractory period
+    x[620, 0] += 14.0  # a larger one 20 samples later: silenced
+    x[640, 0] += 60.0  # a far larger one: it escapes the refractory period
+    quiet = run_bank(EnsembleBank(size=1, refractory=60), x)[:, 0]
+    eager = run_bank(EnsembleBank(size=1, refractory=0), x)[:, 0]
+    assert quiet[600] > 0.0 and eager[600] > 0.0
+    assert eager[620] > 0.0 and quiet[620] == 0.0
+    assert quiet[640] > 0.5
+    assert np.flatnonzero(quiet[641:700]).size == 0
+
+
+def test_a_record_beaten_by_less_than_fire_at_is_not_news() -> None:
+    x = corpus()
+    s = run_bank(EnsembleBank(size=x.shape[1]), x)
+    assert np.all((s == 0.0) | (s >= 0.03))
+    assert (s > 0.0).sum() < 20
 
 
 def test_learning_without_scoring_matches_scoring_then_learning() -> None:

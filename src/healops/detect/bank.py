@@ -15,7 +15,11 @@ The strongest view is turned into an *anomaly likelihood* (as in Numenta's HTM d
 the short-run mean of that raw score against its own long-run mean and spread, so that a
 series that is always noisy does not page all the time. Finally a score only stands if it
 exceeds the decaying memory of recent scores: a change fires once, at its onset, and then
-stays quiet while the series settles. Scores are 0 during the warm-up (``grace_period``).
+stays quiet while the series settles. A statistic that beats its record by less than
+``fire_at`` (3 %) is not news and scores 0, and after a detection the series stays silent
+for ``refractory`` samples unless a statistic doubles its record (``escape``): one incident
+pages once, not on every sample of its onset, yet a far larger event still gets through.
+Scores are 0 during the warm-up (``grace_period``).
 
 >>> import numpy as np
 >>> bank = EnsembleBank(size=2)
@@ -46,7 +50,7 @@ IntArray = npt.NDArray[np.int64]
 
 _STATE_FIELDS = (
     "n_seen", "mean", "var", "fast", "dev", "rate", "width", "q1", "q2", "record", "memory",
-    "seen",
+    "seen", "quiet",
 )
 _HASH_A = np.int64(0x9E3779B1)
 _HASH_B = np.int64(0x85EBCA77)
@@ -81,16 +85,23 @@ class EnsembleBank:
         bins: float = 6.0,
         table_size: int = 1024,
         record_decay: float = 0.9999,
-        memory_decay: float = 0.995,
+        memory_decay: float = 0.98,
         z_floor: float = 2.0,
         novelty_floor: float = 0.1,
+        fire_at: float = 0.03,
+        refractory: int = 60,
+        escape: float = 0.5,
     ) -> None:
         if table_size <= 0 or table_size & (table_size - 1):
             raise ValueError("table_size must be a power of two")
         self.grace_period = grace_period
-        # The first third of the grace period only learns the level and spread; the rest
-        # also learns contexts and the usual size of every statistic.
+        # The first half (``settle``) of the grace period only learns the level and spread;
+        # the rest also learns contexts and the usual size of every statistic.
         self._settle = max(int(grace_period * settle), 1)
+        # Novelty keeps a record only once the context table has mostly filled, but a
+        # quarter of the way before scoring starts, so the first scored sample is not
+        # measured against an empty record.
+        self._novelty_start = self._settle + 0.75 * (grace_period - self._settle)
         self.slow_span = slow_span
         self.spans = np.asarray(fast_spans, dtype=np.float64)
         # A fast EWMA of white noise has spread sqrt(1 / (2 span - 1)) of the noise's.
@@ -101,6 +112,9 @@ class EnsembleBank:
         self.table_size = table_size
         self.record_decay = record_decay
         self.memory_decay = memory_decay
+        self.fire_at = fire_at
+        self.refractory = refractory
+        self.escape = escape
         self._size = 0
         n_stats = 3 + len(fast_spans)
         self.floors = np.r_[np.full(n_stats - 1, z_floor), novelty_floor]
@@ -116,6 +130,8 @@ class EnsembleBank:
         self.record = np.zeros((0, n_stats))
         self.memory = np.zeros(0)
         self.seen = np.zeros((0, table_size), dtype=np.bool_)
+        # Samples since the series last fired (counted from its first sample).
+        self.quiet = np.zeros(0)
         self._last: _Step | None = None
         self.grow(size)
 
@@ -188,7 +204,9 @@ class EnsembleBank:
         bar = np.maximum(self.record, self.floors)
         record = np.maximum(1.0 - bar / np.maximum(stats, 1e-12), 0.0)
         level = record.max(axis=1)
-        score = np.where(level > self.memory, level, 0.0)
+        rested = (self.quiet >= self.refractory) | (level >= self.escape)
+        fires = (level > self.memory) & (level >= self.fire_at) & rested
+        score = np.where(fires, level, 0.0)
         warm = self.n_seen >= self.grace_period
         score = np.where(warm & present, score, 0.0)
         return _Step(x=x.copy(), present=present, score=score, stats=stats, fast=fast, aux=aux)
@@ -225,11 +243,14 @@ class EnsembleBank:
         put("width", new_width)
         put("q2", self.q1)
         put("q1", s.aux[:, 2])
-        # Contexts are all new while the table fills, so novelty keeps no record until the
-        # grace period ends; the other statistics start at the settle point.
-        started = np.column_stack([np.repeat(settled[:, None], stats.shape[1] - 1, axis=1), warm])
+        # Contexts are all new while the table fills, so novelty keeps no record until
+        # ``_novelty_start``; the other statistics start at the settle point.
+        learning = self.n_seen >= self._novelty_start
+        started = np.column_stack(
+            [np.repeat(settled[:, None], stats.shape[1] - 1, axis=1), learning])
         put("record", np.where(started, new_record, 0.0))
         put("memory", np.where(warm, new_memory, 0.0))
+        put("quiet", np.where(s.score > 0.0, 0.0, self.quiet + 1.0))
         put("n_seen", self.n_seen + 1.0)
 
     # -- pickling ------------------------------------------------------------------------
