@@ -93,3 +93,22 @@ def test_an_approval_page_links_to_the_console() -> None:
     assert n.title.startswith("approval needed") and n.severity == "error"
     assert n.link == "https://ops.example.org/incidents/I1"
     assert "approve or reject: https://ops.example.org/incidents/I1" in n.lines
+
+
+def test_sla_breaches_go_to_the_configured_channels() -> None:
+    from healops.itsm.recorder import ItsmEvent
+
+    cfg = CFG.model_copy(update={"notifications": CFG.notifications.model_copy(
+        update={"breach_channels": ["fake"]})})
+    fake = FakeNotifier()
+    pager = OnCallPager(cfg, clock=SimClock(0.0), topology=TOPO,
+                        router=Router({"fake": fake}, PageGate(dedup_window_s=60, rate_count=9,
+                                                               rate_window_s=60)))
+    ev = ItsmEvent("breach:resolution", "I1", 600.0, "I1 (P1, api): resolution SLA breached")
+    pager.on_itsm_event(ev)
+    pager.on_itsm_event(ev)  # deduplicated
+    [n] = fake.sent
+    assert n.title == ev.message and n.severity == "warning"
+    quiet, quiet_fake, _, _ = _pager()
+    quiet.on_itsm_event(ev)  # no breach_channels: nobody is told
+    assert quiet_fake.sent == []

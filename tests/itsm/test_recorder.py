@@ -161,3 +161,37 @@ def test_a_recurring_signature_opens_a_problem_with_a_known_error() -> None:
                signature="disk_filling:worker")
     assert d.repo.get_problem(p.id).incident_ids[-1] == "R4"  # type: ignore[union-attr]
     assert [e.kind for e in d.events] == ["problem:opened"]
+
+
+def test_recurrences_and_track_records_survive_a_restart() -> None:
+    cfg = ItsmConfig.model_validate({"problems": {"occurrences": 3, "window_s": 86400},
+                                     "changes": {"standard_min_successes": 1}})
+    d = Driver(cfg)
+    a = d.incident("R1", 0.0, service="worker", kind="disk_filling",
+                   signature="disk_filling:worker")
+    d.act(a, "clean_disk", "worker-1", 60.0)
+    d.incident("R2", 1000.0, service="worker", kind="disk_filling",
+               signature="disk_filling:worker")
+    # A new process: a new recording store over the same database.
+    d.store = RecordingStore(d.store.inner, d.repo, cfg, topology=TOPO,
+                             runbooks=default_config().runbooks)
+    c = d.incident("R3", 2000.0, service="worker", kind="disk_filling",
+                   signature="disk_filling:worker")
+    [p] = d.repo.list_problems()
+    assert p.incident_ids == ["R1", "R2", "R3"] and "verified 1 of 1" in p.workaround
+    d.act(c, "clean_disk", "worker-1", 2060.0)
+    assert d.repo.list_changes(incident_id="R3")[0].kind == "standard"  # earned before
+
+
+def test_a_config_reload_is_audited_by_path_without_secret_values() -> None:
+    d = Driver()
+    old = ItsmConfig()
+    new = ItsmConfig.model_validate({"problems": {"occurrences": 5}, "notifications": {
+        "channels": [{"type": "pagerduty", "name": "pd", "routing_key": "ROTATEDKEY"}]}})
+    assert d.store.config_changed(old, new, by="admin", now=5.0) == [
+        "notifications.channels", "problems.occurrences"]
+    [e] = d.repo.audit_entries(kind="config")
+    assert e.actor == "admin" and e.data["changed"] == ["notifications.channels",
+                                                        "problems.occurrences"]
+    assert "ROTATEDKEY" not in e.body and e.data["before"] != e.data["after"]
+    assert d.store.config.problems.occurrences == 5

@@ -193,6 +193,9 @@ class NotificationConfig(_Model):
     rate_count: int = Field(20, ge=1, description="at most this many pages ...")
     rate_window_s: float = Field(3600.0, gt=0, description="... per channel in this window")
     console_url: str = Field("", description="base URL of the console, for links in pages")
+    breach_channels: list[str] = Field(
+        [], description="channels told when an SLA is breached; empty means none"
+    )
     timeout_s: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")

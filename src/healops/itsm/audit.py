@@ -19,7 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GENESIS", "AuditEntry", "AuditReport", "canonical_json", "seal", "verify"]
+from pydantic import BaseModel, SecretStr
+
+__all__ = ["GENESIS", "AuditEntry", "AuditReport", "canonical_json", "changed_paths",
+           "config_digest", "seal", "verify"]
 
 GENESIS = "0" * 64
 
@@ -101,3 +104,40 @@ def verify(entries: Sequence[AuditEntry], *, head: tuple[int, str] | None = None
                         f"the log ends at {last[0]} with {last[1][:12]} "
                         "(entries deleted from the end, or the log was rewritten)")
     return AuditReport(len(entries), tuple(problems), last[1])
+
+
+def _plain(obj: Any) -> Any:
+    """A model dump with secrets replaced by a digest: comparable, never readable."""
+    if isinstance(obj, SecretStr):
+        return "secret:" + hashlib.sha256(obj.get_secret_value().encode()).hexdigest()[:16]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def changed_paths(old: BaseModel, new: BaseModel) -> list[str]:
+    """The dotted paths whose values differ between two configs (values are not returned,
+    so a rotated secret is reported as a path, never as a value).
+
+    >>> from healops.config.itsm import ProblemRule, ItsmConfig
+    >>> changed_paths(ItsmConfig(), ItsmConfig(problems=ProblemRule(occurrences=5)))
+    ['problems.occurrences']
+    """
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b), key=str):
+                walk(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
+        elif a != b:
+            out.append(path or "(root)")
+
+    walk(_plain(old.model_dump()), _plain(new.model_dump()), "")
+    return out
+
+
+def config_digest(cfg: BaseModel) -> str:
+    """SHA-256 of the config's canonical JSON, secrets included only as digests."""
+    return hashlib.sha256(canonical_json(_plain(cfg.model_dump())).encode()).hexdigest()

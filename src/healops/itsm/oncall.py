@@ -144,9 +144,18 @@ class OnCallPager:
 
     def on_itsm_event(self, event: object) -> None:
         """Listener for ``RecordingStore``: a resolved incident resolves its pages."""
-        kind, subject, ts = (getattr(event, a, None) for a in ("kind", "subject", "ts"))
-        if kind == "incident:resolved" and isinstance(subject, str) and isinstance(ts, float):
+        kind, subject, ts, message = (getattr(event, a, None)
+                                      for a in ("kind", "subject", "ts", "message"))
+        if not (isinstance(kind, str) and isinstance(subject, str) and isinstance(ts, float)):
+            return
+        if kind == "incident:resolved":
             self.resolve(subject, now=ts)
+        elif kind.startswith("breach:") and self.config.notifications.breach_channels:
+            prio = self.priority_of(subject)
+            n = Notification(f"healops:{subject}:{kind}", "trigger", str(message), subject,
+                             "", ts, severity="warning", priority=prio,
+                             details={"kind": kind})
+            self.router.send(n, self.config.notifications.breach_channels, now=ts)
 
     # ---- internals --------------------------------------------------------------------
     def _policy(self, p: Page) -> EscalationPolicy | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from healops.config.itsm import ItsmConfig
@@ -28,6 +29,7 @@ from healops.domain.actions import ActionResult, ActionRun, Outcome, OutcomeStat
 from healops.domain.incidents import Incident, TimelineEntry
 from healops.domain.plans import Decision, Verdict
 from healops.domain.topology import Topology
+from healops.itsm.audit import changed_paths, config_digest
 from healops.itsm.changes import ChangeRecord, find_runbook
 from healops.itsm.incidents import IncidentRecord, tick_record, update_record
 from healops.itsm.problems import ProblemRecord, known_error_note, recurs
@@ -73,6 +75,25 @@ class RecordingStore:
         self._earned: dict[tuple[str, str], int] = {}  # (runbook, action) -> successes
         self._seen_approvals: set[tuple[str, float, str]] = set()
         self._acked: set[str] = set()
+        self._reload_history()
+
+    def _reload_history(self) -> None:
+        """After a restart: recurrences and track records come back from the records."""
+        recs = {r.id: r for r in self.repo.list_incident_records(limit=100_000)}
+        for r in sorted(recs.values(), key=lambda r: r.opened_at):
+            if r.signature:
+                self._occurrences.setdefault(r.signature, []).append((r.id, r.opened_at))
+        for c in self.repo.list_changes(limit=100_000):
+            if c.outcome and c.result.startswith("ran") and not c.backout_of:
+                ok = c.outcome == "successful"
+                if ok:
+                    self._earned[(c.runbook, c.action)] = \
+                        self._earned.get((c.runbook, c.action), 0) + 1
+                sig = recs[c.incident_id].signature if c.incident_id in recs else ""
+                if sig:
+                    fixes = self._fixes.setdefault(sig, {})
+                    s, f = fixes.get((c.action, c.runbook), (0, 0))
+                    fixes[(c.action, c.runbook)] = (s + ok, f + (not ok))
 
     # ---- the Store port, forwarded -----------------------------------------------------
     def save_incident(self, incident: Incident, new_entries: Sequence[TimelineEntry]) -> None:
@@ -208,6 +229,21 @@ class RecordingStore:
             events = tick_record(rec, self.config, now=now, responded=True)
             self._events(rec, events, now)
             self.repo.save_incident_record(rec)
+
+    def config_changed(self, old: BaseModel, new: BaseModel, *, by: str, now: float,
+                       source: str = "") -> list[str]:
+        """Audit a reload of the configuration (policy, runbooks, anything): which paths
+        changed and the digests before and after. Returns the changed paths."""
+        paths = changed_paths(old, new)
+        self.repo.append_audit(ts=now, actor=by, kind="config", subject=source or "config",
+                               data={"changed": paths, "before": config_digest(old),
+                                     "after": config_digest(new)})
+        if isinstance(new, HealopsConfig):
+            self.runbooks = list(new.runbooks)
+            self.config = _itsm_of(new)
+        elif isinstance(new, ItsmConfig):
+            self.config = new
+        return paths
 
     def audit(self, *, ts: float, actor: str, kind: str, subject: str,
               data: dict[str, object]) -> None:
