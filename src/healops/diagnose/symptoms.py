@@ -1,7 +1,8 @@
 """Diagnosis from symptoms, topology and recent changes.
 
 1. A propagating symptom (errors, latency, down) on a service is *explained* when a service
-   it calls, directly or not, shows a propagating symptom that started no later. Callers'
+   it calls, directly or not, shows a propagating symptom that started no later (the rule
+   of :mod:`healops.diagnose.rca.propagation`, shared with the metric ranking). Callers'
    latency is evidence about their callees, not a cause.
 2. Every service left with unexplained or local symptoms is a root candidate. Unrelated
    simultaneous failures therefore come out as separate candidates, each its own cause.
@@ -17,6 +18,7 @@ from collections import defaultdict
 
 from healops.config.models import DiagnosisConfig, FaultPattern
 from healops.diagnose.base import World
+from healops.diagnose.rca.propagation import explaining_callees
 from healops.domain.diagnosis import Diagnosis, Evidence, Hypothesis
 from healops.domain.incidents import Incident
 from healops.domain.signals import Anomaly, ChangeEvent
@@ -38,12 +40,18 @@ class SymptomDiagnoser:
         by_service: dict[str, list[Anomaly]] = defaultdict(list)
         for a in live:
             by_service[a.service].append(a)
+        # when each service's propagating symptoms began: what can explain a caller's
+        started = {
+            svc: min(a.started_at for a in anomalies if a.kind in _PROPAGATING)
+            for svc, anomalies in by_service.items()
+            if any(a.kind in _PROPAGATING for a in anomalies)
+        }
         candidates: dict[str, list[Anomaly]] = {}
         explained_by: dict[str, str] = {}
         for svc, anomalies in by_service.items():
             own = []
             for a in anomalies:
-                cause = self._explainer(a, svc, by_service, world) if a.kind in _PROPAGATING \
+                cause = self._explainer(a, svc, started, world) if a.kind in _PROPAGATING \
                     else None
                 if cause is None:
                     own.append(a)
@@ -75,13 +83,12 @@ class SymptomDiagnoser:
             similar=similar[:5],
         )
 
-    def _explainer(self, a: Anomaly, svc: str, by_service: dict[str, list[Anomaly]],
+    def _explainer(self, a: Anomaly, svc: str, started: dict[str, float],
                    world: World) -> str | None:
-        for callee in sorted(world.topology.downstream(svc)):
-            for b in by_service.get(callee, ()):
-                if b.kind in _PROPAGATING and b.started_at <= a.started_at + _ONSET_SLACK_S:
-                    return callee
-        return None
+        """The first dependency that explains ``a``, by the rule the metric ranking uses."""
+        found = explaining_callees(svc, a.started_at, started, world.topology,
+                                   slack=_ONSET_SLACK_S)
+        return found[0] if found else None
 
     def _recent_deploy(self, svc: str, within: float, world: World,
                        now: float) -> ChangeEvent | None:

@@ -1,6 +1,6 @@
 """Rank the services most likely to have caused an incident, from metrics around it.
 
-Three signals, multiplied:
+Four signals, multiplied:
 
 1. **anomaly strength**: the robust z-score of each series after the fault against the
    window before it (:mod:`~healops.diagnose.rca.score`), log-compressed so one
@@ -8,11 +8,19 @@ Three signals, multiplied:
    *own* metric (CPU, memory, server latency, errors; or the latency its callers see
    when calling it).
 2. **onset**: a service whose anomaly started later than the earliest one is discounted.
-3. **propagation**: latency and errors travel from callee to caller. A service whose
-   symptoms are latency or errors, and that calls (directly or not) an anomalous service
-   whose anomaly started no later, is *explained* and discounted; a service gains credit
-   for each anomalous caller it explains. A caller's client-side latency is evidence
-   about its callees, never about the caller itself, unless it has no callee to blame.
+3. **propagation** (:mod:`~healops.diagnose.rca.propagation`): latency and errors travel
+   from callee to caller. A service whose symptoms are latency or errors, and that calls
+   (directly or not) an anomalous service whose anomaly started no later, is *explained*
+   and discounted. A caller's client-side latency is evidence about its callees, never
+   about the caller itself.
+4. **traffic** (:mod:`~healops.diagnose.rca.traffic`): traffic travels the other way. A
+   callee's lost traffic is credited to the caller that stopped sending it (a fault that
+   fails requests before they reach their dependencies), and latency that rose with the
+   service's own load is a victim's symptom.
+
+Each cause carries checkable evidence (:mod:`~healops.diagnose.rca.evidence`): its
+strongest series with their levels before and after, the paths through the call graph
+that tie it to other symptoms, and any change to it shortly before.
 
 >>> from healops.domain.topology import Service, Topology
 >>> topo = Topology.build([Service("web", depends_on=("db",)), Service("db")])
@@ -27,13 +35,28 @@ Three signals, multiplied:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from healops.diagnose.rca.evidence import (
+    CauseEvidence,
+    ChangeEvidence,
+    MetricEvidence,
+    PathEvidence,
+    as_domain,
+)
 from healops.diagnose.rca.frame import MetricFrame
 from healops.diagnose.rca.infer import infer_topology
 from healops.diagnose.rca.kinds import FaultKind, call_caller
+from healops.diagnose.rca.propagation import explaining_callees
 from healops.diagnose.rca.score import ScoreSettings, SeriesScore, score_frames
+from healops.diagnose.rca.traffic import (
+    LostEdge,
+    compress,
+    is_drop,
+    lost_traffic,
+    under_more_load,
+)
 from healops.domain.diagnosis import Evidence
 from healops.domain.signals import ChangeEvent
 from healops.domain.topology import Topology
@@ -49,11 +72,15 @@ class RankSettings:
 
     scores: ScoreSettings = field(default_factory=ScoreSettings)
     onset_decay: float = 0.25  # score x 1 / (1 + decay * samples later than the first onset)
+    onset_slack: int = 0  # samples by which a cause may seem to start after its symptom
     explained_factor: float = 0.3  # score x this when an earlier anomalous callee explains it
-    caller_credit: float = 0.5  # score x (1 + credit * share of anomalous callers explained)
+    caller_credit: float = 0.0  # score x (1 + credit * share of callers it explains)
     change_credit: float = 0.5  # score x (1 + credit) after a change to the service
     outgoing_weight: float = 0.0  # client-side latency counts this much as one's own
-    traffic_weight: float = 0.5  # a change of traffic is more often a victim than a cause
+    traffic_weight: float = 0.5  # a rise of traffic is more often a victim than a cause
+    loss_weight: float = 1.0  # traffic a service stopped sending counts this much as its own
+    load_rise: float = 0.5  # own traffic up this many robust units: its latency is load
+    evidence_series: int = 3  # strongest series of a cause shown as evidence
     ambiguity_margin: float = 0.1  # top two closer than this share of the top: ambiguous
 
 
@@ -68,7 +95,15 @@ class RankedCause:
     confidence: float  # in [0, 1]; the confidences of one ranking sum to at most 1
     onset: int | None  # sample of the after window where the indicator crossed threshold
     explains: tuple[str, ...] = ()  # anomalous callers whose symptoms this cause explains
-    evidence: tuple[Evidence, ...] = ()
+    details: tuple[CauseEvidence, ...] = ()  # metrics, paths and changes, strongest first
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """The details as the domain's evidence records."""
+        return tuple(as_domain(d) for d in self.details)
+
+    def of_kind(self, kind: type[CauseEvidence]) -> tuple[CauseEvidence, ...]:
+        return tuple(d for d in self.details if isinstance(d, kind))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,67 +112,59 @@ class _Candidate:
     best: SeriesScore
     strength: float
     propagating: bool
-
-
-def _compress(z: float, threshold: float) -> float:
-    return math.log1p(max(z - threshold, 0.0))
+    lost: tuple[LostEdge, ...] = ()
 
 
 def _candidates(
     scores: Sequence[SeriesScore], topology: Topology | None, cfg: RankSettings
 ) -> dict[str, _Candidate]:
+    threshold = cfg.scores.threshold
     best: dict[str, tuple[float, SeriesScore]] = {}
     for s in scores:
         weight = 1.0
-        if s.role == "outgoing":
-            weight = cfg.outgoing_weight
+        if s.role == "outgoing" or (topology is not None and is_drop(s)):
+            weight = cfg.outgoing_weight  # about callees / callers, not this service
         elif s.kind == "workload":
             weight = cfg.traffic_weight
-        value = weight * _compress(s.strength, cfg.scores.threshold)
+        value = weight * compress(s.strength, threshold)
         if s.service not in best or value > best[s.service][0]:
             best[s.service] = (value, s)
-    return {
+    out = {
         svc: _Candidate(svc, s, value, s.kind in _PROPAGATING or s.role != "own")
         for svc, (value, s) in best.items()
     }
-
-
-def _blamed_callees(
-    svc: str,
-    cand: _Candidate,
-    anomalous: dict[str, _Candidate],
-    incoming: dict[tuple[str, str], float],
-    topology: Topology,
-) -> list[str]:
-    """Anomalous services ``svc`` calls (directly or not) that started no later than it.
-
-    When calls from ``svc`` to a direct callee are measured, that callee is only blamed
-    if those calls degraded too.
-    """
-    onset = cand.best.onset if cand.best.onset is not None else 10**9
-    out = []
-    for d in sorted(topology.downstream(svc)):
-        other = anomalous.get(d)
-        if other is None or (other.best.onset or 0) > onset:
-            continue
-        if d in topology.callees(svc) and not _calls_degraded(svc, d, incoming, topology):
-            continue
-        out.append(d)
+    stop_z = 1.0 / cfg.scores.relative_floor  # a drop to zero, in robust units
+    for svc, (total, edges) in lost_traffic(scores, topology, threshold=threshold,
+                                            stop_z=stop_z).items():
+        value = cfg.loss_weight * total
+        if svc not in out or value > out[svc].strength:
+            shown = max(edges, key=lambda e: e.value).series
+            out[svc] = _Candidate(svc, shown, value, False, edges)
     return out
 
 
-def _calls_degraded(
-    caller: str, callee: str, incoming: dict[tuple[str, str], float], topology: Topology
-) -> bool:
-    del topology
-    return (caller, callee) in incoming or not any(c == caller for c, _ in incoming)
+def _degraded_calls(incoming: dict[tuple[str, str], float]) -> Callable[[str, str], bool]:
+    """Whether calls on an edge degraded; a caller none of whose calls are measured: yes."""
+    measured = {caller for caller, _ in incoming}
+
+    def degraded(caller: str, callee: str) -> bool:
+        return (caller, callee) in incoming or caller not in measured
+
+    return degraded
 
 
-def _changed(services: set[str], changes: Sequence[ChangeEvent], after: MetricFrame,
-             span: float) -> set[str]:
+def _changes(
+    services: set[str], changes: Sequence[ChangeEvent], after: MetricFrame, span: float
+) -> dict[str, ChangeEvent]:
+    """The latest change to each service from ``span`` before the window to its end."""
     since = after.start - span
     until = after.start + len(after) * after.step
-    return {c.service for c in changes if c.service in services and since <= c.ts <= until}
+    out: dict[str, ChangeEvent] = {}
+    for c in changes:
+        if c.service in services and since <= c.ts <= until:
+            if c.service not in out or c.ts > out[c.service].ts:
+                out[c.service] = c
+    return out
 
 
 def rank_root_causes(
@@ -163,88 +190,120 @@ def rank_root_causes(
         for s in scores
         if (caller := call_caller(s.metric)) is not None and s.onset is not None
     }
-    changed = _changed(set(cands), changes, after, len(before) * before.step)
+    changed = _changes(set(cands), changes, after, len(before) * before.step)
+    loaded = under_more_load(scores, cfg.load_rise)
+
+    blamed: dict[str, list[str]] = {}
+    if topology is not None:
+        started = {s: float(c.best.onset or 0) for s, c in anomalous.items()}
+        degraded = _degraded_calls(incoming)
+        for svc, cand in anomalous.items():
+            if cand.propagating and not cand.lost:
+                found = explaining_callees(svc, started[svc], started, topology,
+                                           slack=cfg.onset_slack, degraded=degraded)
+                if found:
+                    blamed[svc] = found
 
     raw: dict[str, float] = {}
     explains: dict[str, tuple[str, ...]] = {}
-    explained_by: dict[str, str] = {}
     for svc, cand in cands.items():
         value = cand.strength
         if svc in anomalous and cand.best.onset is not None:
             value /= 1.0 + cfg.onset_decay * (cand.best.onset - first)
+        if svc in blamed:
+            value *= cfg.explained_factor
+        elif svc in loaded and cand.propagating and cand.best.kind == "latency":
+            value *= cfg.explained_factor  # saturation under more traffic: a victim
         if topology is not None and svc in topology:
-            blamed = _blamed_callees(svc, cand, anomalous, incoming, topology)
-            if cand.propagating and blamed:
-                value *= cfg.explained_factor
-                explained_by[svc] = max(blamed, key=lambda d: anomalous[d].strength)
             up = topology.upstream(svc)
-            mine = tuple(sorted(u for u in up if u in anomalous))
-            explains[svc] = mine
+            explains[svc] = tuple(sorted(u for u in up if svc in blamed.get(u, ())))
             if up:
-                value *= 1.0 + cfg.caller_credit * len(mine) / len(up)
+                value *= 1.0 + cfg.caller_credit * len(explains[svc]) / len(up)
         if svc in changed:
             value *= 1.0 + cfg.change_credit
         raw[svc] = value
 
     total = sum(raw.values())
-    ranked = sorted(raw, key=lambda s: (-raw[s], s))
+    first_ts = after.time_of(min((s.onset for s in scores if s.onset is not None), default=0))
     out: list[RankedCause] = []
-    for svc in ranked:
+    for svc in sorted(raw, key=lambda s: (-raw[s], -cands[s].best.strength, s)):
         cand = cands[svc]
+        details = _details(cand, scores, cfg, after, topology, explains.get(svc, ()),
+                           blamed.get(svc), anomalous, loaded.get(svc))
+        if svc in changed:
+            details += (ChangeEvidence(changed[svc], first_ts - changed[svc].ts),)
         out.append(
             RankedCause(
                 service=svc,
                 metric=cand.best.metric,
-                fault=_fault_of(cand.best),
+                fault=_fault_of(cand),
                 score=raw[svc],
                 confidence=raw[svc] / total if total > 0 else 0.0,
                 onset=cand.best.onset,
                 explains=explains.get(svc, ()),
-                evidence=_evidence(svc, cand.best, explains.get(svc, ()), explained_by.get(svc),
-                                   topology, after, svc in changed),
+                details=details,
             )
         )
     return out
 
 
-def _fault_of(s: SeriesScore) -> FaultKind:
+def _fault_of(cand: _Candidate) -> FaultKind:
+    if cand.lost:
+        return "errors"  # it fails requests before they reach its dependencies
+    s = cand.best
     if s.role == "incoming" or s.role == "outgoing":
         return "network" if s.kind == "latency" else s.kind
     return s.kind
 
 
-def _evidence(
-    svc: str,
-    best: SeriesScore,
-    explains: tuple[str, ...],
-    explained_by: str | None,
-    topology: Topology | None,
+def _metric(s: SeriesScore, after: MetricFrame) -> MetricEvidence:
+    return MetricEvidence(
+        s.service, s.metric, before=s.before, after=math.nan if s.vanished else s.after,
+        strength=s.strength, at=after.time_of(s.onset) if s.onset is not None else None,
+        stopped=s.vanished,
+    )
+
+
+def _details(
+    cand: _Candidate,
+    scores: Sequence[SeriesScore],
+    cfg: RankSettings,
     after: MetricFrame,
-    changed: bool,
-) -> tuple[Evidence, ...]:
-    caller = call_caller(best.metric)
-    where = f" of calls from {caller}" if caller else ""
-    items = [
-        Evidence(
-            kind="metric",
-            summary=(f"{svc} {best.metric}{where}: {best.before:.4g} before, "
-                     f"{best.after:.4g} after (robust z {best.strength:.1f})"),
-            series=f"{svc}/{best.metric}",
-            before=best.before,
-            after=best.after,
-            ts=after.time_of(best.onset) if best.onset is not None else None,
-        )
-    ]
+    topology: Topology | None,
+    explains: tuple[str, ...],
+    blamed: list[str] | None,
+    anomalous: dict[str, _Candidate],
+    load: SeriesScore | None,
+) -> tuple[CauseEvidence, ...]:
+    """The cause's own strongest series, then what ties it to the rest of the graph."""
+    svc = cand.service
+    items: list[CauseEvidence] = []
+    if cand.lost:
+        for edge in sorted(cand.lost, key=lambda e: -e.value)[: cfg.evidence_series]:
+            items.append(_metric(edge.series, after))
+            items.append(PathEvidence((edge.caller, edge.callee), "stopped_calling"))
+    own = sorted((s for s in scores if s.service == svc and s.strength >= cfg.scores.threshold
+                  and s.role != "outgoing" and not (topology is not None and is_drop(s))),
+                 key=lambda s: -s.strength)
+    if not cand.lost and cand.best not in own:
+        own.insert(0, cand.best)
+    elif not cand.lost:
+        own.remove(cand.best)
+        own.insert(0, cand.best)
+    items.extend(_metric(s, after) for s in own[: cfg.evidence_series])
     if topology is not None:
         for up in explains[:3]:
             path = topology.path(up, svc)
             if path:
-                items.append(Evidence(kind="path", summary=(
-                    f"{' -> '.join(path)}: {svc} explains the symptoms of {up}")))
-        if explained_by is not None:
-            path = topology.path(svc, explained_by)
-            items.append(Evidence(kind="path", summary=(
-                f"{' -> '.join(path)}: explained by {explained_by}, which it calls")))
-    if changed:
-        items.append(Evidence(kind="change", summary=f"{svc} changed shortly before"))
+                items.append(PathEvidence(tuple(path), "explains"))
+        if blamed:
+            by = max(blamed, key=lambda d: anomalous[d].strength)
+            path = topology.path(svc, by)
+            if path:
+                items.append(PathEvidence(tuple(path), "explained_by"))
+    if load is not None and not blamed and cand.propagating and cand.best.kind == "latency":
+        items.append(_metric(load, after))
+        callers = topology.callers(svc) if topology is not None and svc in topology else ()
+        for caller in callers[:3]:
+            items.append(PathEvidence((caller, svc), "more_load"))
     return tuple(items)

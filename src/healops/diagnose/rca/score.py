@@ -51,6 +51,7 @@ class SeriesScore:
     onset: int | None  # first sample of the after window past the threshold
     before: float  # baseline level (median of the before window)
     after: float  # level reached in the after window
+    vanished: bool = False  # it reported before and mostly stopped after: no more calls
 
 
 def robust_center_scale(
@@ -109,6 +110,9 @@ def score_frames(
     first = np.argmax(crossed, axis=1)
     has_onset = crossed.any(axis=1) & (strength >= cfg.threshold)
     after_level = a[rows, at]
+    gone_before = np.isnan(b).mean(axis=1)
+    gone_after = np.isnan(a).mean(axis=1)
+    vanished = (gone_before <= 0.25) & (gone_after >= 0.5)
     out: list[SeriesScore] = []
     for i, (svc, metric) in enumerate(keys):
         if not np.isfinite(center[i]):
@@ -120,9 +124,11 @@ def score_frames(
                 kind=metric_kind(metric),
                 role=metric_role(metric),
                 strength=float(strength[i]),
-                onset=int(first[i]) if has_onset[i] else None,
+                onset=int(first[i]) if has_onset[i] else (
+                    int(np.argmax(np.isnan(a[i]))) if vanished[i] else None),
                 before=float(center[i]),
                 after=float(after_level[i]),
+                vanished=bool(vanished[i]),
             )
         )
     return out
