@@ -143,3 +143,71 @@ def test_channels_are_built_from_config() -> None:
         "hook": "WebhookNotifier", "chat": "SlackNotifier", "mail": "SmtpNotifier",
         "pd": "PagerDutyNotifier"}
     assert "**********" in repr(cfg.channels[0])  # pydantic hides the secret too
+
+
+def test_a_recoverable_failure_is_retried_with_backoff_until_it_arrives() -> None:
+    with http_sink(503) as sink, httpx.Client() as client:
+        router = Router({"pd": PagerDutyNotifier(SecretStr("k"), client=client, url=sink.url)},
+                        PageGate(dedup_window_s=600, rate_count=10, rate_window_s=600),
+                        max_attempts=3, backoff_s=30)
+        assert not router.send(_n(), now=0)["pd"].ok
+        assert router.flush(29) == {}  # not due yet
+        assert not router.flush(30)[("pd", "healops:I1:escalation")].ok  # attempt 2
+        sink.status = 202
+        assert router.flush(89) == {}  # the next backoff doubles: due at 90
+        assert router.flush(90)[("pd", "healops:I1:escalation")].ok  # attempt 3 arrives
+        assert router.flush(10_000) == {} and len(sink.requests) == 3
+
+
+def test_retries_stop_after_max_attempts_and_client_errors_are_not_retried() -> None:
+    with http_sink(500) as sink, httpx.Client() as client:
+        router = Router({"pd": PagerDutyNotifier(SecretStr("k"), client=client, url=sink.url)},
+                        PageGate(dedup_window_s=600, rate_count=10, rate_window_s=600),
+                        max_attempts=2, backoff_s=1)
+        router.send(_n(), now=0)
+        router.flush(100)
+        router.flush(1000)
+        assert len(sink.requests) == 2
+        sink.status = 400
+        router.send(_n(dedup_key="other"), now=2000)
+        router.flush(9999)
+        assert len(sink.requests) == 3
+
+
+def test_email_with_login_sends_the_password_only_to_the_server(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    seen: list[tuple[str, str]] = []
+    got: list[bytes] = []
+
+    def auth(server: object, session: object, envelope: object, mechanism: str,
+             data: object) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        seen.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=data.password == b"SMTPSECRET", handled=False)
+
+    class Handler:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+            got.append(envelope.content)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    port = free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=auth,
+                     auth_require_tls=False)
+    ctl.start()
+    try:
+        with caplog.at_level(logging.DEBUG):
+            ok = SmtpNotifier(host="127.0.0.1", port=port, sender="h@example.org",
+                              username="healops", password=SecretStr("SMTPSECRET")).notify(_n())
+            bad = SmtpNotifier(host="127.0.0.1", port=port, sender="h@example.org",
+                               username="healops", password=SecretStr("WRONGSECRET")).notify(_n())
+    finally:
+        ctl.stop()
+    assert ok.ok and len(got) == 1
+    assert not bad.ok and not bad.recoverable  # 535: a wrong password is not retried
+    # smtplib tries each mechanism the server offers (PLAIN, then LOGIN) before giving up.
+    assert seen[0] == ("healops", "SMTPSECRET")
+    assert set(seen[1:]) == {("healops", "WRONGSECRET")}
+    assert "SECRET" not in caplog.text

@@ -122,7 +122,9 @@ class OnCallPager:
                 self._send(p, "resolve", now, [], "resolved")
 
     def tick(self, now: float) -> list[Page]:
-        """Escalate every page whose tier timed out unacknowledged; returns those pages."""
+        """Escalate every page whose tier timed out unacknowledged, and retry failed
+        deliveries that are due; returns the escalated pages."""
+        self.router.flush(now)
         moved = []
         for p in self.pages.values():
             if p.open and p.acked_at is None and p.deadline is not None and now >= p.deadline:

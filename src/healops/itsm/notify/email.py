@@ -52,7 +52,14 @@ class SmtpNotifier:
                 if self.starttls:
                     smtp.starttls()
                 if self.username:
-                    smtp.login(self.username, self._password.get_secret_value())
+                    try:
+                        smtp.login(self.username, self._password.get_secret_value())
+                    except (smtplib.SMTPAuthenticationError,
+                            smtplib.SMTPServerDisconnected) as exc:
+                        # Some servers hang up after a failed login; retrying won't help.
+                        log.warning("email to %s: login refused (%s)", self.name,
+                                    type(exc).__name__)
+                        return Delivery(False, False, "login refused")
                 refused = smtp.send_message(msg)
         except smtplib.SMTPResponseException as exc:
             log.warning("email to %s failed: SMTP %d", self.name, exc.smtp_code)

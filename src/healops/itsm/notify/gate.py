@@ -53,10 +53,18 @@ class PageGate:
 
 
 class Router:
-    """Sends a notification to the named channels (all of them when none are named)."""
+    """Sends a notification to the named channels (all of them when none are named).
 
-    def __init__(self, notifiers: Mapping[str, Notifier], gate: PageGate) -> None:
+    A delivery that failed recoverably (timeout, 5xx, 429) is retried by ``flush(now)``
+    with exponential backoff, up to ``max_attempts`` in all; the gate is not consulted
+    again for a retry (the first attempt already counted).
+    """
+
+    def __init__(self, notifiers: Mapping[str, Notifier], gate: PageGate, *,
+                 max_attempts: int = 5, backoff_s: float = 30.0) -> None:
         self.notifiers, self.gate = dict(notifiers), gate
+        self.max_attempts, self.backoff_s = max_attempts, backoff_s
+        self.retries: list[tuple[float, int, str, Notification]] = []  # due, attempt, channel
 
     def send(self, n: Notification, channels: Sequence[str] = (), *,
              now: float) -> dict[str, Delivery]:
@@ -67,5 +75,18 @@ class Router:
                 out[name] = Delivery(False, False, "no such channel")
                 continue
             why = self.gate.admit(n, name, now=now)
-            out[name] = Delivery(False, False, why) if why else notifier.notify(n)
+            out[name] = Delivery(False, False, why) if why else self._try(name, n, 1, now)
         return out
+
+    def flush(self, now: float) -> dict[tuple[str, str], Delivery]:
+        """Retry the deliveries that are due; returns (channel, dedup key) -> delivery."""
+        due = [r for r in self.retries if r[0] <= now]
+        self.retries = [r for r in self.retries if r[0] > now]
+        return {(ch, n.dedup_key): self._try(ch, n, attempt, now) for _, attempt, ch, n in due}
+
+    def _try(self, channel: str, n: Notification, attempt: int, now: float) -> Delivery:
+        d = self.notifiers[channel].notify(n)
+        if not d.ok and d.recoverable and attempt < self.max_attempts:
+            self.retries.append((now + self.backoff_s * 2 ** (attempt - 1), attempt + 1,
+                                 channel, n))
+        return d
