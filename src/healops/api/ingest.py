@@ -78,8 +78,11 @@ class _Rejected(Exception):
 class SampleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    labels: dict[str, str] = Field(default_factory=dict)
+    # The patterns are also in the JSON Schema (the validators give the friendlier message).
+    name: str = Field(json_schema_extra={"pattern": "^[a-zA-Z_:][a-zA-Z0-9_:]*$"})
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        json_schema_extra={"propertyNames": {"pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"}})
     value: float
     ts: AwareDatetime | Annotated[float, Field(allow_inf_nan=False)] | None = None
 
@@ -284,6 +287,10 @@ def create_ingest_router(
             return _rejection(
                 rejected, endpoint, _Rejected(status, "invalid_payload", str(exc), exc.problems)
             )
+        except ValidationError as exc:  # a parser that let pydantic's error escape
+            return _rejection(rejected, endpoint, _Rejected(
+                422, "invalid_payload", f"invalid {endpoint} payload: "
+                + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())))
         except ExpositionError as exc:
             return _rejection(
                 rejected,

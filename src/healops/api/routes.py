@@ -1,0 +1,181 @@
+"""The JSON API: incidents, approvals, runbooks, policies, services, dashboard, tokens.
+
+Thin: each route checks the caller's role, asks ``Views`` or the ``Runtime``, and shapes
+the answer. Unknown ids are 404, an approval of an incident that is not waiting is 409.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from healops.api.auth import REQUIRE, ApiError, Principal, guard
+from healops.api.schemas import (
+    ApprovalIn,
+    ApprovalOut,
+    DashboardOut,
+    ErrorOut,
+    IncidentDetail,
+    IncidentSummary,
+    RejectIn,
+    RunbookOut,
+    ServiceOut,
+    TimelineEntryOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+)
+from healops.api.tokens import Role, TokenInfo, TokenStore
+from healops.api.views import Views
+from healops.config.models import PolicyConfig
+from healops.domain.incidents import IncidentState
+
+__all__ = ["create_api_router"]
+
+IncidentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body could not be parsed"},
+    401: {"model": ErrorOut, "description": "no valid token"},
+    403: {"model": ErrorOut, "description": "the token's role is too low"},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "no such incident"}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "the incident is not awaiting approval"}}
+
+
+def _views(request: Request) -> Views:
+    views: Views = request.app.state.views
+    return views
+
+
+def _token_out(t: TokenInfo) -> TokenOut:
+    return TokenOut(id=t.id, name=t.name, role=t.role, created_at=t.created_at,
+                    revoked_at=t.revoked_at)
+
+
+def create_api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1", responses=_ERRORS)
+
+    @router.get("/incidents", tags=["incidents"], **guard(Role.VIEWER))
+    def list_incidents(
+        request: Request,
+        state: Annotated[IncidentState | None, Query()] = None,
+        service: Annotated[str | None, Query(max_length=100)] = None,
+        priority: Annotated[str | None, Query(pattern=r"^P[1-5]$")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> list[IncidentSummary]:
+        """Incidents, newest first, filtered by state, service and priority."""
+        return _views(request).incidents(state=state.value if state else None,
+                                         service=service, priority=priority,
+                                         limit=limit, offset=offset)
+
+    @router.get("/incidents/{incident_id}", tags=["incidents"], responses=_NOT_FOUND,
+                **guard(Role.VIEWER))
+    def get_incident(request: Request, incident_id: IncidentId) -> IncidentDetail:
+        """One incident with its hypotheses, pending steps, decisions, actions and timeline."""
+        detail = _views(request).incident(incident_id)
+        if detail is None:
+            raise _no_incident(incident_id)
+        return detail
+
+    @router.get("/incidents/{incident_id}/timeline", tags=["incidents"],
+                responses=_NOT_FOUND, **guard(Role.VIEWER))
+    def get_timeline(request: Request, incident_id: IncidentId) -> list[TimelineEntryOut]:
+        """Every transition, diagnosis, decision and action of the incident, in order."""
+        entries = _views(request).timeline(incident_id)
+        if entries is None:
+            raise _no_incident(incident_id)
+        return entries
+
+    @router.post("/incidents/{incident_id}/approve", tags=["approvals"],
+                 responses={**_NOT_FOUND, **_CONFLICT}, **guard(Role.APPROVER))
+    def approve(request: Request, incident_id: IncidentId,
+                principal: Annotated[Principal, Depends(REQUIRE[Role.APPROVER])],
+                body: ApprovalIn | None = None) -> ApprovalOut:
+        """Approve the incident's pending action; the engine runs it at once."""
+        return _decide(request, incident_id, principal, "approve",
+                       body.comment if body else "")
+
+    @router.post("/incidents/{incident_id}/reject", tags=["approvals"],
+                 responses={**_NOT_FOUND, **_CONFLICT}, **guard(Role.APPROVER))
+    def reject(request: Request, incident_id: IncidentId, body: RejectIn,
+               principal: Annotated[Principal, Depends(REQUIRE[Role.APPROVER])]
+               ) -> ApprovalOut:
+        """Reject the pending action with a comment; the incident is escalated to a human."""
+        return _decide(request, incident_id, principal, "reject", body.comment)
+
+    @router.get("/runbooks", tags=["config"], **guard(Role.VIEWER))
+    def runbooks(request: Request) -> list[RunbookOut]:
+        """The runbooks in force, with their verified successes and failures."""
+        return _views(request).runbooks()
+
+    @router.get("/policies", tags=["config"], **guard(Role.VIEWER))
+    def policies(request: Request) -> PolicyConfig:
+        """The policy in force: gates per risk, rate limits, blast radius, freeze windows."""
+        return _views(request).config.policy
+
+    @router.get("/services", tags=["services"], **guard(Role.VIEWER))
+    def services(request: Request) -> list[ServiceOut]:
+        """The services, their dependencies and their health from the active incidents."""
+        return _views(request).services()
+
+    @router.get("/dashboard", tags=["services"], **guard(Role.VIEWER))
+    def dashboard(request: Request) -> DashboardOut:
+        """MTTD, MTTR, auto-resolution rate, pages and tickets."""
+        return _views(request).dashboard()
+
+    @router.get("/tokens", tags=["tokens"], **guard(Role.ADMIN))
+    def list_tokens(request: Request) -> list[TokenOut]:
+        """Every API token (never the secret): id, name, role, created, revoked."""
+        return [_token_out(t) for t in _token_store(request).list()]
+
+    @router.post("/tokens", tags=["tokens"], status_code=201, **guard(Role.ADMIN))
+    def create_token(request: Request, body: TokenIn) -> TokenCreated:
+        """Create a token. The response is the only time the token is shown."""
+        issued = _token_store(request).create(role=body.role, name=body.name,
+                                              now=request.app.state.clock.now())
+        return TokenCreated(**_token_out(issued.info).model_dump(), token=issued.token)
+
+    @router.delete("/tokens/{token_id}", tags=["tokens"], status_code=204,
+                   responses={404: {"model": ErrorOut, "description": "no such live token"}},
+                   **guard(Role.ADMIN))
+    def revoke_token(request: Request,
+                     token_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]) -> None:
+        """Revoke a token; it stops working at once."""
+        if not _token_store(request).revoke(token_id, now=request.app.state.clock.now()):
+            raise ApiError(404, "not_found", f"no live token {token_id!r}; see GET /tokens")
+
+    return router
+
+
+def _token_store(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+def _no_incident(incident_id: str) -> ApiError:
+    return ApiError(404, "not_found",
+                    f"no incident {incident_id!r}; list them with GET /api/v1/incidents")
+
+
+def _decide(request: Request, incident_id: str, principal: Principal, verdict: str,
+            comment: str) -> ApprovalOut:
+    views = _views(request)
+    rec = views.queries.incident(incident_id)
+    if rec is None and incident_id not in views.engine.incidents:
+        raise _no_incident(incident_id)
+    runtime = views.runtime
+    by = principal.name + (f": {comment}" if comment and verdict == "approve" else "")
+    done = (runtime.approve(incident_id, by=by) if verdict == "approve"
+            else runtime.reject(incident_id, by=principal.name, comment=comment))
+    if not done:
+        raise ApiError(409, "not_awaiting_approval",
+                       f"incident {incident_id} is not awaiting approval; "
+                       "only a pending action can be approved or rejected")
+    inc = views.engine.incidents[incident_id]
+    past = {"approve": "approved", "reject": "rejected"}[verdict]
+    return ApprovalOut(incident_id=incident_id, verdict=past, by=principal.name,
+                       state=str(inc.state))

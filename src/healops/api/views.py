@@ -1,0 +1,175 @@
+"""Read models for the API and the console: the store's records joined with what the live
+engine knows (diagnosis, pending steps). Reporting only; no decision is taken here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from healops.api.schemas import (
+    ActionOut,
+    DashboardOut,
+    DecisionOut,
+    HypothesisOut,
+    IncidentDetail,
+    IncidentSummary,
+    PendingStepOut,
+    RunbookOut,
+    RunbookStepOut,
+    ServiceOut,
+    TimelineEntryOut,
+)
+from healops.config.models import HealopsConfig
+from healops.domain.incidents import IncidentState
+from healops.loop import Engine, RunState
+from healops.runtime import Runtime, SliPoint
+from healops.store.queries import IncidentQueries, IncidentRecord
+
+__all__ = ["Views"]
+
+PriorityOf = Callable[[str], str | None]
+
+
+@dataclass
+class Views:
+    runtime: Runtime
+    queries: IncidentQueries
+    config: HealopsConfig
+    pages: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (pages, tickets)
+    priority_of: PriorityOf = lambda incident_id: None
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.runtime.engine
+        return engine
+
+    def _summary(self, r: IncidentRecord) -> IncidentSummary:
+        return IncidentSummary(
+            id=r.id, service=r.service, services=list(r.services), state=r.state,
+            signature=r.signature, priority=self.priority_of(r.id), opened_at=r.opened_at,
+            updated_at=r.updated_at, resolved_at=r.resolved_at, escalated_at=r.escalated_at,
+            awaiting_approval=r.state == IncidentState.AWAITING_APPROVAL.value)
+
+    def incidents(self, *, state: str | None = None, service: str | None = None,
+                  priority: str | None = None, limit: int = 200,
+                  offset: int = 0) -> list[IncidentSummary]:
+        rows = [self._summary(r) for r in self.queries.incidents(
+            state=state, service=service, limit=limit if priority is None else 10_000,
+            offset=offset if priority is None else 0)]
+        if priority is not None:
+            rows = [r for r in rows if r.priority == priority][offset:offset + limit]
+        return rows
+
+    def incident(self, incident_id: str) -> IncidentDetail | None:
+        rec = self.queries.incident(incident_id)
+        if rec is None:
+            return None
+        hyps: list[HypothesisOut] = []
+        pending: list[PendingStepOut] = []
+        tried: list[str] = []
+        similar: list[str] = []
+        reason = ""
+        with self.runtime.lock:
+            work = self.engine.work.get(incident_id)
+            if work is not None:
+                d = work.diagnosis
+                if d is not None:
+                    reason = d.reason
+                    similar = list(d.similar)
+                    hyps = [HypothesisOut(component=h.component, fault=h.fault,
+                                          confidence=round(h.confidence, 4),
+                                          target=h.target, runbook=h.runbook,
+                                          evidence=[e.summary for e in h.evidence[:8]])
+                            for h in d.hypotheses[:8]]
+                for run in work.runs:
+                    if run.state is RunState.AWAITING_APPROVAL:
+                        step = run.plan.steps[run.step]
+                        pending.append(PendingStepOut(
+                            runbook=run.plan.runbook, action=step.action, target=step.target,
+                            risk=step.risk, confidence=round(run.plan.confidence, 4)))
+                tried = list(work.tried)
+        base = self._summary(rec)
+        return IncidentDetail(
+            **base.model_dump(), hypotheses=hyps, diagnosis=reason, pending=pending,
+            tried=tried, similar=similar,
+            decisions=[DecisionOut(ts=d.ts, action=d.action, target=d.target,
+                                   verdict=d.verdict, rule=d.rule, reason=d.reason)
+                       for d in self.queries.decisions(incident_id)],
+            actions=[ActionOut(key=a.key, action=a.action, target=a.target,
+                               intent_at=a.intent_at, finished_at=a.finished_at, ok=a.ok,
+                               message=a.message, dry_run=a.dry_run)
+                     for a in self.queries.actions(incident_id)],
+            timeline=self.timeline(incident_id) or [])
+
+    def timeline(self, incident_id: str) -> list[TimelineEntryOut] | None:
+        if self.queries.incident(incident_id) is None:
+            return None
+        return [TimelineEntryOut(ts=e.ts, kind=e.kind, message=e.message, data=e.data)
+                for e in self.queries.timeline(incident_id)]
+
+    def runbooks(self) -> list[RunbookOut]:
+        out = []
+        for rb in self.config.runbooks:
+            ok, bad = self._runbook_record(rb.fault)
+            out.append(RunbookOut(
+                name=rb.name, description=rb.description, fault=rb.fault, risk=rb.risk,
+                services=list(rb.services),
+                steps=[RunbookStepOut(action=s.action, target=s.target,
+                                      verify_window_s=s.verify_window_s, on_failure=s.on_failure)
+                       for s in rb.steps],
+                successes=ok, failures=bad))
+        return out
+
+    def _runbook_record(self, fault: str) -> tuple[int, int]:
+        ok = bad = 0
+        for r in self.queries.track_record():
+            # A plan's signature starts with its fault ("<fault>:<component>...").
+            if r.signature.split(":", 1)[0] == fault:
+                ok += r.successes
+                bad += r.failures
+        return ok, bad
+
+    def services(self) -> list[ServiceOut]:
+        with self.runtime.lock:
+            active = [(i.id, i.state, set(i.services)) for i in self.engine.incidents.values()
+                      if i.active or i.state is IncidentState.ESCALATED]
+        out = []
+        for s in self.config.topology.services:
+            mine = [(iid, st) for iid, st, svcs in active if s.name in svcs]
+            health = "ok"
+            if mine:
+                states = {st for _, st in mine}
+                health = ("acting" if states & {IncidentState.ACTING, IncidentState.VERIFYING}
+                          else "awaiting_approval" if IncidentState.AWAITING_APPROVAL in states
+                          else "degraded")
+            out.append(ServiceOut(name=s.name, tier=s.tier, depends_on=list(s.depends_on),
+                                  health=health, incidents=[iid for iid, _ in mine]))
+        return out
+
+    def dashboard(self) -> DashboardOut:
+        by_state = self.queries.state_counts()
+        with self.runtime.lock:
+            incs = list(self.engine.incidents.values())
+            auto = sum(1 for i in incs if i.state is IncidentState.RESOLVED
+                       and (w := self.engine.work.get(i.id)) is not None and w.runs
+                       and all(r.state is RunState.DONE for r in w.runs))
+            detect = [i.opened_at - min(a.started_at for a in i.anomalies.values())
+                      for i in incs if i.anomalies]
+        resolved = [r for r in self.queries.incidents(state=IncidentState.RESOLVED.value,
+                                                      limit=100_000)
+                    if r.resolved_at is not None]
+        repair = [r.resolved_at - r.opened_at for r in resolved if r.resolved_at is not None]
+        pages, tickets = self.pages()
+        total = sum(by_state.values())
+        active = sum(n for st, n in by_state.items()
+                     if st not in (IncidentState.RESOLVED.value, IncidentState.SUPPRESSED.value))
+        return DashboardOut(
+            incidents=total, active=active, resolved=len(resolved), auto_resolved=auto,
+            auto_resolution_rate=round(auto / len(resolved), 4) if resolved else None,
+            mttd_s=round(sum(detect) / len(detect), 1) if detect else None,
+            mttr_s=round(sum(repair) / len(repair), 1) if repair else None,
+            pages=pages, tickets=tickets, by_state=by_state)
+
+    def sli(self, service: str, metric: str) -> list[SliPoint]:
+        with self.runtime.lock:
+            return self.runtime.sli.get(service, metric)
