@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from healops.domain.incidents import TimelineEntry
+from healops.itsm.audit import GENESIS, seal
 from healops.itsm.changes import ChangeRecord
 from healops.itsm.incidents import IncidentRecord, ItilState
 from healops.itsm.postmortem import PostmortemInput, render_postmortem
@@ -25,9 +26,17 @@ def test_postmortem_has_every_section_from_the_records() -> None:
     ch.start("k", now=31.0, dry_run=False)
     ch.finish(True, "", now=31.0)
     ch.close(successful=False, now=100.0)
+    page = seal(GENESIS, 1, ts=200.0, actor="healops", kind="page:paged", subject="I1",
+                data={"tier": 1, "people": ["ana"]})
+    ack = seal(page.hash, 2, ts=260.0, actor="ana", kind="page:ack", subject="I1", data={})
+    ack2 = seal(ack.hash, 3, ts=260.0, actor="ana", kind="ack", subject="I1", data={})
     md = render_postmortem(PostmortemInput(
         "I1", tl, rec, [ch], [("rollback", "api", "auto", "low"),
-                              ("restart", "api-1", "escalate", "high risk")]))
+                              ("restart", "api-1", "escalate", "high risk")],
+        audit=[page, ack, ack2]))
+    assert "- first response: 0m 30s after opening" in md
+    assert "- 1970-01-01 00:03:20 UTC: paged tier 1: ana" in md
+    assert md.count("acknowledged by ana") == 1
     for section in ("## Summary", "## Impact", "## Root cause", "## Actions and outcomes",
                     "## What automation did and did not do", "## Follow-ups", "## Timeline"):
         assert section in md

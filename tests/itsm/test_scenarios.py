@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from healops.config.itsm import ItsmConfig
+from healops.itsm.postmortem import PostmortemInput, render_postmortem
 from healops.store.tables import ActionRunRow
 
 from ._sim import Human, Sim
@@ -54,6 +55,12 @@ def test_an_unacknowledged_page_escalates_to_the_next_tier() -> None:
     assert page.acked_at is None and page.resolved_at is not None  # closed when resolved
     kinds = [e.kind for e in sim.repo.audit_entries(kind=None) if e.kind.startswith("page:")]
     assert kinds[:2] == ["page:paged", "page:escalated"]
+    md = render_postmortem(PostmortemInput(
+        page.incident_id, sim.inner.timeline(page.incident_id),
+        sim.repo.get_incident_record(page.incident_id),
+        audit=sim.repo.audit_entries(subject=page.incident_id)))
+    assert ": paged tier 1: ana" in md and ": escalated tier 2: lead" in md
+    assert "acknowledged by" not in md
 
 
 def test_an_acknowledged_page_does_not_escalate() -> None:

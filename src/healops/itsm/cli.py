@@ -50,7 +50,8 @@ def postmortem(incident_id: str = typer.Argument(..., help="The incident id."),
     text = render_postmortem(PostmortemInput(
         incident_id, tl, rec, repo.list_changes(incident_id=incident_id, limit=10_000),
         store.decisions(incident_id),
-        repo.get_problem(rec.problem_id) if rec and rec.problem_id else None))
+        repo.get_problem(rec.problem_id) if rec and rec.problem_id else None,
+        repo.audit_entries(subject=incident_id)))
     if out:
         Path(out).write_text(text)
     else:

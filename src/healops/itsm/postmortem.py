@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from healops.domain.incidents import TimelineEntry
+from healops.itsm.audit import AuditEntry
 from healops.itsm.changes import ChangeRecord
 from healops.itsm.incidents import IncidentRecord
 from healops.itsm.problems import ProblemRecord
@@ -27,6 +28,7 @@ class PostmortemInput:
     changes: Sequence[ChangeRecord] = ()
     decisions: Sequence[tuple[str, str, str, str]] = ()  # action, target, verdict, reason
     problem: ProblemRecord | None = None
+    audit: Sequence[AuditEntry] = ()  # this incident's audit entries (pages, acks, approvals)
 
 
 def _t(ts: float | None) -> str:
@@ -116,7 +118,35 @@ def render_postmortem(pm: PostmortemInput) -> str:
         out.append("No change was made to the estate.")
     out.append("")
     # ---- automation
-    auto_ran = [c for c in pm.changes if c.started_at is not None]
+    # ---- people
+    out += ["## Response", ""]
+    first_action = min((c.started_at for c in pm.changes if c.started_at is not None),
+                       default=None)
+    if opened is not None:
+        for label, ts in (("first response", rec.responded_at if rec else None),
+                          ("first action", first_action), ("resolved", resolved)):
+            if ts is not None:
+                out.append(f"- {label}: {_dur(ts - opened)} after opening")
+    human = [a for a in pm.audit if a.kind.startswith("page:") or a.kind in ("ack", "approval")]
+    lines: list[str] = []
+    for a in human:
+        d = a.data
+        if a.kind.startswith("page:") and a.kind != "page:ack":
+            who = ", ".join(d.get("people", [])) or "the configured channels"
+            tier = f" tier {d['tier']}" if "tier" in d else ""
+            lines.append(f"- {_t(a.ts)}: {a.kind.split(':')[1]}{tier}: {who}")
+        elif a.kind in ("ack", "page:ack"):
+            lines.append(f"- {_t(a.ts)}: acknowledged by {a.actor}")
+        elif a.kind == "approval":
+            verb = "approved" if d.get("approved") else "rejected"
+            lines.append(f"- {_t(a.ts)}: {verb} by {a.actor}"
+                         + (f" ({_cell(str(d['comment']))})" if d.get("comment") else ""))
+    out += list(dict.fromkeys(lines))  # the pager and the records both log an ack
+    if not human:
+        out.append("- nobody was paged")
+    out.append("")
+    auto_ran = sorted((c for c in pm.changes if c.started_at is not None),
+                      key=lambda c: (c.started_at or 0.0, c.id))
     held = [d for d in pm.decisions if d[2] != "auto"]
     out += ["## What automation did and did not do", "", "Did:", ""]
     out += [f"- ran {c.action} on {c.target} ({c.kind} change, {c.outcome or c.state})"
