@@ -223,12 +223,16 @@ def rank_root_causes(
             value *= 1.0 + cfg.change_credit
         raw[svc] = value
 
+    by_service: dict[str, list[SeriesScore]] = {}
+    for s in scores:
+        by_service.setdefault(s.service, []).append(s)
     total = sum(raw.values())
     first_ts = after.time_of(min((s.onset for s in scores if s.onset is not None), default=0))
     out: list[RankedCause] = []
     for svc in sorted(raw, key=lambda s: (-raw[s], -cands[s].best.strength, s)):
         cand = cands[svc]
-        details = _details(cand, scores, cfg, after, topology, explains.get(svc, ()),
+        details = _details(cand, by_service.get(svc, ()), cfg, after, topology,
+                           explains.get(svc, ()),
                            blamed.get(svc), anomalous, loaded.get(svc))
         if svc in changed:
             details += (ChangeEvidence(changed[svc], first_ts - changed[svc].ts),)
@@ -266,7 +270,7 @@ def _metric(s: SeriesScore, after: MetricFrame) -> MetricEvidence:
 
 def _details(
     cand: _Candidate,
-    scores: Sequence[SeriesScore],
+    scores: Sequence[SeriesScore],  # the cause's own series
     cfg: RankSettings,
     after: MetricFrame,
     topology: Topology | None,
@@ -282,14 +286,11 @@ def _details(
         for edge in sorted(cand.lost, key=lambda e: -e.value)[: cfg.evidence_series]:
             items.append(_metric(edge.series, after))
             items.append(PathEvidence((edge.caller, edge.callee), "stopped_calling"))
-    own = sorted((s for s in scores if s.service == svc and s.strength >= cfg.scores.threshold
+    own = sorted((s for s in scores if s.strength >= cfg.scores.threshold
                   and s.role != "outgoing" and not (topology is not None and is_drop(s))),
                  key=lambda s: -s.strength)
-    if not cand.lost and cand.best not in own:
-        own.insert(0, cand.best)
-    elif not cand.lost:
-        own.remove(cand.best)
-        own.insert(0, cand.best)
+    if not cand.lost:  # the indicator first, then the next strongest
+        own = [cand.best, *(s for s in own if s is not cand.best)]
     items.extend(_metric(s, after) for s in own[: cfg.evidence_series])
     if topology is not None:
         for up in explains[:3]:
