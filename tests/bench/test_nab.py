@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from healops.bench.nab import load_corpus, load_windows, main
+from healops.bench.nab import load_corpus, load_windows, main, run_detector
 
 START = datetime(2024, 1, 1)
 
@@ -73,6 +73,17 @@ def test_scores_labelled_corpus_and_writes_results(
     labels = [int(r["label"]) for r in rows]
     assert labels[679:742] == [0] + [1] * 61 + [0]
     assert all(0.0 <= float(r["anomaly_score"]) <= 1.0 for r in rows)
+
+
+def test_a_level_shift_is_detected_once_at_its_onset(corpus: tuple[Path, Path]) -> None:
+    # NAB counts only the first detection in a window and charges for every other one:
+    # the shift at row 700 must page at once and then stay quiet at its new level.
+    data, _ = corpus
+    series = load_corpus(data)
+    scores = dict(zip([s.name for s in series], run_detector(series), strict=True))
+    jump = scores["real/jump.csv"]
+    assert np.flatnonzero(jump[700:] > 0.0).tolist() == [0]
+    assert jump[700] > 0.5
 
 
 def test_without_windows_only_writes_scores(
