@@ -138,11 +138,16 @@ def test_synthetic_mode(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_json(capsys, synthetic=True, cases=12, seed=5)
     check_shape(report, 12)
     assert report["overall"]["AC@3"] > 3 / 20  # type: ignore[index]
+    # every synthetic run also times one diagnosis over 100 services against BARO
+    timing = report["speed"]
+    assert timing["services"] == 100 and timing["series"] == 400  # type: ignore[index]
+    assert timing["ms_per_diagnosis"] > 0 and timing["ratio_to_baro"] > 0  # type: ignore[index]
 
 
 def test_table_output_and_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rca.main(None, True, 3, 1, False) == 0
-    assert "AC@1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "AC@1" in out and "one diagnosis over 100 services" in out
     assert rca.main(None, False, 0, 0, False) == 2
     with pytest.raises(ValueError, match="layout"):
         rca.main(tmp_path, False, 0, 0, False)
