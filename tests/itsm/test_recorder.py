@@ -195,3 +195,29 @@ def test_a_config_reload_is_audited_by_path_without_secret_values() -> None:
                                                         "problems.occurrences"]
     assert "ROTATEDKEY" not in e.body and e.data["before"] != e.data["after"]
     assert d.store.config.problems.occurrences == 5
+
+
+def test_people_resolve_problems_and_close_incidents_and_both_are_audited() -> None:
+    cfg = ItsmConfig.model_validate({"problems": {"occurrences": 2, "window_s": 3600}})
+    d = Driver(cfg)
+    for i, t in (("P1", 0.0), ("P2", 100.0)):
+        d.incident(i, t, service="worker", kind="disk_filling", signature="disk_filling:worker")
+    [p] = d.repo.list_problems()
+    assert not d.store.close_incident("P1", by="ana", now=200.0)  # not resolved yet
+    assert d.store.resolve_problem(p.id, by="ana", now=300.0, note="log rotation fixed")
+    assert not d.store.resolve_problem(p.id, by="ana", now=301.0)
+    got = d.repo.get_problem(p.id)
+    assert got is not None and got.state == "resolved" and "log rotation" in got.known_error
+    inc = d.incident("P3", 400.0, service="worker", kind="disk_filling",
+                     signature="disk_filling:worker")
+    assert len(d.repo.list_problems()) == 1  # counting starts afresh after the fix
+    d.incident("P4", 450.0, service="worker", kind="disk_filling",
+               signature="disk_filling:worker")
+    new = [x for x in d.repo.list_problems() if x.id != p.id]
+    assert [x.incident_ids for x in new] == [["P3", "P4"]]
+    inc.transition(IncidentState.RESOLVED, now=500.0)
+    d.save(inc)
+    assert d.store.close_incident("P3", by="ana", now=600.0)
+    assert d.repo.get_incident_record("P3").state == "closed"  # type: ignore[union-attr]
+    kinds = {e.kind for e in d.repo.audit_entries() if e.actor == "ana"}
+    assert kinds == {"problem:resolved", "incident:closed"}

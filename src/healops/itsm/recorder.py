@@ -31,7 +31,7 @@ from healops.domain.plans import Decision, Verdict
 from healops.domain.topology import Topology
 from healops.itsm.audit import changed_paths, config_digest
 from healops.itsm.changes import ChangeRecord, find_runbook
-from healops.itsm.incidents import IncidentRecord, tick_record, update_record
+from healops.itsm.incidents import IncidentRecord, ItilState, tick_record, update_record
 from healops.itsm.problems import ProblemRecord, known_error_note, recurs
 from healops.store.base import Store
 from healops.store.itsm_repo import ItsmRepository
@@ -229,6 +229,34 @@ class RecordingStore:
             events = tick_record(rec, self.config, now=now, responded=True)
             self._events(rec, events, now)
             self.repo.save_incident_record(rec)
+
+    def resolve_problem(self, problem_id: str, *, by: str, now: float, note: str = "") -> bool:
+        """A person fixed the underlying cause of a problem; False when it is not open."""
+        p = next((x for x in self.problems.values() if x.id == problem_id), None)
+        if p is None:
+            return False
+        p.state, p.updated_at = "resolved", now
+        if note:
+            p.known_error = (p.known_error + "\n" if p.known_error else "") + \
+                f"Resolved by {by}: {note}"
+        del self.problems[p.signature]
+        self._occurrences[p.signature] = []  # recurrences count afresh after a fix
+        self.repo.save_problem(p)
+        self.repo.append_audit(ts=now, actor=by, kind="problem:resolved", subject=p.id,
+                               data={"note": note})
+        return True
+
+    def close_incident(self, incident_id: str, *, by: str, now: float) -> bool:
+        """A person closes a resolved incident record before ``close_after_s``."""
+        rec = self.incidents.get(incident_id)
+        if rec is None or rec.state != "resolved":
+            return False
+        rec.state, rec.closed_at, rec.updated_at = ItilState.CLOSED, now, now
+        self.repo.save_incident_record(rec)
+        self.repo.append_audit(ts=now, actor=by, kind="incident:closed", subject=incident_id,
+                               data={})
+        del self.incidents[incident_id]
+        return True
 
     def config_changed(self, old: BaseModel, new: BaseModel, *, by: str, now: float,
                        source: str = "") -> list[str]:
