@@ -80,8 +80,11 @@ class RecordingStore:
     def _reload_history(self) -> None:
         """After a restart: recurrences and track records come back from the records."""
         recs = {r.id: r for r in self.repo.list_incident_records(limit=100_000)}
+        fixed: dict[str, float] = {}
+        for p in self.repo.list_problems(state="resolved", limit=100_000):
+            fixed[p.signature] = max(fixed.get(p.signature, 0.0), p.updated_at)
         for r in sorted(recs.values(), key=lambda r: r.opened_at):
-            if r.signature:
+            if r.signature and r.opened_at > fixed.get(r.signature, float("-inf")):
                 self._occurrences.setdefault(r.signature, []).append((r.id, r.opened_at))
         for c in self.repo.list_changes(limit=100_000):
             if c.outcome and c.result.startswith("ran") and not c.backout_of:
