@@ -51,7 +51,7 @@ class SeriesScore:
     onset: int | None  # first sample of the after window past the threshold
     before: float  # baseline level (median of the before window)
     after: float  # level reached in the after window
-    vanished: bool = False  # it reported before and mostly stopped after: no more calls
+    vanished: bool = False  # reported in every sample before, missing from half after or more
 
 
 def robust_center_scale(
@@ -112,7 +112,7 @@ def score_frames(
     after_level = a[rows, at]
     gone_before = np.isnan(b).mean(axis=1)
     gone_after = np.isnan(a).mean(axis=1)
-    vanished = (gone_before <= 0.25) & (gone_after >= 0.5)
+    vanished = (gone_before == 0) & (gone_after >= 0.5)
     out: list[SeriesScore] = []
     for i, (svc, metric) in enumerate(keys):
         if not np.isfinite(center[i]):
