@@ -6,20 +6,23 @@ and no Python loop runs over series:
 
 * **point surprise**: how far the sample sits from a slow exponentially weighted mean, in
   exponentially weighted standard deviations (the EWMA / z-score view);
-* **level shift**: the same distance for a fast EWMA (a CUSUM-like view of a changed mean);
+* **level shift**: the same distance for fast EWMAs (a CUSUM-like view of a changed mean);
+* **spread**: the recent root-mean-square distance from that mean, in the same units;
 * **context novelty**: the sample and the two before it are quantised (bin width fixed at
   the end of the warm-up from the series' own spread) and hashed into a small per-series
   table of contexts already seen; an unseen context is novel (the CAD-OSE view).
 
-The strongest view is turned into an *anomaly likelihood* (as in Numenta's HTM detector):
-the short-run mean of that raw score against its own long-run mean and spread, so that a
-series that is always noisy does not page all the time. Finally a score only stands if it
-exceeds the decaying memory of recent scores: a change fires once, at its onset, and then
-stays quiet while the series settles. A statistic that beats its record by less than
-``fire_at`` (3 %) is not news and scores 0, and after a detection the series stays silent
-for ``refractory`` samples unless a statistic doubles its record (``escape``): one incident
-pages once, not on every sample of its onset, yet a far larger event still gets through.
-Scores are 0 during the warm-up (``grace_period``).
+Each view is scored by how far it beats its own decaying record (roughly its largest value
+over the last ``1 / (1 - record_decay)`` samples, and never below a floor), as
+``1 - record / value``: a calibration per series and per view, so a series that is always
+noisy does not page all the time and one threshold serves every series. The ensemble's
+score is the strongest view's. A score only stands if it exceeds the decaying memory of
+recent scores, and a record beaten by less than ``fire_at`` (3 %) is not news. After a
+detection the series stays silent for ``refractory`` samples unless a view doubles its
+record (``escape``): one incident pages once, at its onset, not on every sample of it, yet a
+far larger event still gets through (NAB, like an on-call engineer, rewards the first
+detection of an incident and charges for every repeat). Scores are 0 during the warm-up
+(``grace_period``).
 
 >>> import numpy as np
 >>> bank = EnsembleBank(size=2)
@@ -35,7 +38,6 @@ Scores are 0 during the warm-up (``grace_period``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +47,6 @@ import numpy.typing as npt
 from healops.detect.base import FloatArray
 
 __all__ = ["EnsembleBank"]
-
-IntArray = npt.NDArray[np.int64]
 
 _STATE_FIELDS = (
     "n_seen", "mean", "var", "fast", "dev", "rate", "width", "q1", "q2", "record", "memory",
@@ -260,12 +260,3 @@ class EnsembleBank:
         state["_last"] = None
         return state
 
-
-def _upper_tail(z: FloatArray) -> FloatArray:
-    """P(Z > z) for a standard normal Z, vectorised (Abramowitz and Stegun 7.1.26)."""
-    a = np.abs(z) / math.sqrt(2.0)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (
-        -1.453152027 + t * 1.061405429))))
-    half_erfc = 0.5 * poly * np.exp(-a * a)
-    return np.asarray(np.where(z >= 0.0, half_erfc, 1.0 - half_erfc), dtype=np.float64)
