@@ -63,3 +63,28 @@ def test_simulator_is_seeded() -> None:
     for key, values in one.after.series.items():
         assert np.array_equal(values, two.after.series[key])
     assert one.root in one.topology
+
+
+def test_a_series_vanishes_only_if_it_reported_steadily_before() -> None:
+    nan = np.nan
+    before = MetricFrame.build({
+        ("pay", "call:shop:latency"): [0.01, 0.011, 0.01, 0.012],
+        ("mail", "call:shop:latency"): [0.01, nan, 0.01, 0.012],  # sparse already
+        ("cart", "call:shop:latency"): [0.01, 0.011, 0.01, 0.012],
+    })
+    after = MetricFrame.build({
+        ("pay", "call:shop:latency"): [0.01, nan, nan, nan, 0.01],
+        ("mail", "call:shop:latency"): [0.01, nan, nan, nan, 0.01],
+        ("cart", "call:shop:latency"): [0.01, nan, 0.01, 0.011, 0.01],  # one gap
+    })
+    by = {s.service: s for s in score_frames(before, after)}
+    assert by["pay"].vanished and by["pay"].onset == 1
+    assert not by["mail"].vanished and not by["cart"].vanished
+
+
+def test_simulated_latency_stays_bounded_down_call_chains() -> None:
+    for seed in range(5):
+        case = rca.simulate_case(services=40, seed=seed, nonlinear=True, edge_prob=0.2)
+        peak = max(float(np.nanmax(np.abs(v))) for (_, m), v in case.after.series.items()
+                   if m == "latency")
+        assert peak < 1e6, (seed, peak)

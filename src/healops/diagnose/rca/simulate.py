@@ -2,9 +2,9 @@
 
 Like the CIRCA and PyRCA simulators: a random call DAG, every service has CPU, memory,
 latency and error series, latency and errors propagate from callees to callers (linearly
-or not, one sample per hop), and one fault is injected into one service. The non-linear
-transfer is a power of the latency excess in units of the baseline, so it stays bounded
-down long call chains.
+or not, one sample per hop), and one fault is injected into one service. A caller takes
+the weighted mean of its callees' excess and the non-linear transfer is a power of the
+excess in units of the baseline, so symptoms stay bounded however deep the graph.
 
 >>> case = simulate_case(services=6, seed=3)
 >>> case.root in case.topology, len(case.before), len(case.after), case.fault in SIM_FAULTS
@@ -106,8 +106,11 @@ def simulate_case(
             w = float(rng.uniform(0.5, 1.5))
             down_lat += w * transfer(lag(lat[j] - 10.0))
             down_err += w * transfer(lag(err[j]))
-        lat[i] = own_lat + down_lat
-        err[i] = own_err + 0.8 * down_err
+        # averaged over the callees: summed, the excess of one deep service would be
+        # counted once per path and grow geometrically with the depth of the graph
+        fan = max(1, len(callees[i]))
+        lat[i] = own_lat + down_lat / fan
+        err[i] = own_err + 0.8 * down_err / fan
         series[(names[i], "cpu")] = cpu
         series[(names[i], "mem")] = mem
         series[(names[i], "latency")] = lat[i]
