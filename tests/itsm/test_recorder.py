@@ -221,3 +221,10 @@ def test_people_resolve_problems_and_close_incidents_and_both_are_audited() -> N
     assert d.repo.get_incident_record("P3").state == "closed"  # type: ignore[union-attr]
     kinds = {e.kind for e in d.repo.audit_entries() if e.actor == "ana"}
     assert kinds == {"problem:resolved", "incident:closed"}
+
+
+def test_reads_beyond_the_port_go_to_the_wrapped_store() -> None:
+    d = Driver()
+    d.incident("I1", 0.0)
+    assert d.store.engine is d.store.inner.engine
+    assert [e.kind for e in d.store.timeline("I1")] == ["opened", "state"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -209,6 +210,13 @@ class RecordingStore:
 
     def get_run(self, key: str) -> ActionRun | None:
         return self.inner.get_run(key)
+
+    def __getattr__(self, name: str) -> Any:
+        # Reads beyond the port (``engine``, ``timeline``, ``decisions`` of
+        # SqlAlchemyStore) go to the wrapped store, so wrapping changes no caller.
+        if name.startswith("_") or name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     # ---- time and humans --------------------------------------------------------------
     def tick(self, now: float, *, skip: str = "") -> None:
