@@ -228,3 +228,34 @@ def test_reads_beyond_the_port_go_to_the_wrapped_store() -> None:
     d.incident("I1", 0.0)
     assert d.store.engine is d.store.inner.engine
     assert [e.kind for e in d.store.timeline("I1")] == ["opened", "state"]
+
+
+def test_recording_wraps_a_store_on_its_own_database() -> None:
+    from healops.itsm.recorder import recording
+
+    inner = SqlAlchemyStore("sqlite://")
+    wrapped = recording(default_config())(inner)
+    assert wrapped.inner is inner and wrapped.repo.engine is inner.engine
+    inc = Incident.open("W", key="k", service="api", now=0.0)
+    wrapped.save_incident(inc, inc.timeline)
+    assert ItsmRepository(inner.engine).get_incident_record("W") is not None
+
+
+def test_bootstrap_wires_the_recording_store_when_asked() -> None:
+    import inspect
+
+    import pytest
+
+    from healops.act.fake import FakeExecutor
+    from healops.bootstrap import bootstrap
+    from healops.itsm.recorder import recording
+
+    if "wrap_store" not in inspect.signature(bootstrap).parameters:
+        pytest.skip("needs the `wrap_store` argument edit to bootstrap.py")
+    class Pages:
+        def page(self, escalation: object) -> None: ...
+
+    cfg = default_config()
+    engine = bootstrap(cfg, executor=FakeExecutor(), pager=Pages(),  # type: ignore[arg-type]
+                       store=SqlAlchemyStore("sqlite://"), wrap_store=recording(cfg))
+    assert isinstance(engine.store, RecordingStore)
