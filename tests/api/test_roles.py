@@ -36,7 +36,8 @@ def _routes(served: Served) -> list[APIRoute]:
 
 def _path(route: APIRoute, served: Served) -> str:
     victim = served.app.state.tokens.create(role=Role.VIEWER, name="victim", now=0.0).info.id
-    values = {"incident_id": served.pending, "token_id": victim, "name": "app.css"}
+    values = {"incident_id": served.pending, "token_id": victim, "name": "app.css",
+              "change_id": f"CHG-{served.pending}-0", "problem_id": "PRB-none"}
     return route.path.format(**{p: values[p] for p in route.param_convertors})
 
 

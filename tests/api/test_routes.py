@@ -182,3 +182,42 @@ def test_readiness_fails_when_the_loop_is_expected_but_not_running() -> None:
 def test_each_app_has_its_own_metrics_registry() -> None:
     a, b = serve_lab(), serve_lab(seed=2)  # two apps in one process: no duplicate metrics
     assert a.client().get("/metrics").status_code == b.client().get("/metrics").status_code
+
+
+def test_itsm_records_are_exposed_read_only(served: Served) -> None:
+    c, viewer = served.client(), served.auth(Role.VIEWER)
+    queue = c.get("/api/v1/incidents", headers=viewer).json()
+    assert queue[0]["priority"] in {"P1", "P2", "P3", "P4", "P5"}
+    assert queue[0]["itil_state"] == "on_hold"  # waiting on an approver
+    assert c.get(f"/api/v1/incidents?priority={queue[0]['priority']}", headers=viewer
+                 ).json() == queue
+    detail = c.get(f"/api/v1/incidents/{served.pending}", headers=viewer).json()
+    assert detail["record"]["state"] == "on_hold" and detail["record"]["resolution_due_at"] > 0
+    [change] = detail["changes"]
+    assert change["kind"] == "normal" and change["state"] == "awaiting_approval"
+    assert change["action"] == "failover" and change["target"] == "db"
+    c.post(f"/api/v1/incidents/{served.pending}/approve", headers=served.auth(Role.APPROVER))
+    after = c.get(f"/api/v1/changes/{change['id']}", headers=viewer).json()
+    assert after["approved_by"] == "approver-user" and after["started_at"] is not None
+    assert c.get(f"/api/v1/changes?incident_id={served.pending}", headers=viewer
+                 ).json() == [after]
+    assert c.get("/api/v1/changes?kind=standard", headers=viewer).json() == []
+    assert c.get("/api/v1/changes/CHG-nope", headers=viewer).status_code == 404
+    assert c.get("/api/v1/problems", headers=viewer).json() == []
+    assert c.get("/api/v1/problems/PRB-nope", headers=viewer).status_code == 404
+    operator = served.auth(Role.OPERATOR)
+    audit = c.get(f"/api/v1/audit?subject={served.pending}", headers=operator).json()
+    assert [e["seq"] for e in audit] == sorted(e["seq"] for e in audit)
+    assert any(e["kind"] == "approval" or "approv" in e["kind"] for e in audit), audit
+    assert c.get("/api/v1/audit/verify", headers=operator).json()["ok"] is True
+
+
+def test_a_tampered_audit_row_shows_in_the_verify_endpoint(served: Served) -> None:
+    from sqlalchemy import text
+
+    c, operator = served.client(), served.auth(Role.OPERATOR)
+    assert c.get("/api/v1/audit/verify", headers=operator).json()["ok"] is True
+    with served.lab.store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"))
+    report = c.get("/api/v1/audit/verify", headers=operator).json()
+    assert report["ok"] is False and any("seq 1" in p for p in report["problems"])

@@ -64,6 +64,8 @@ def test_every_page_renders_for_a_viewer(served: Served) -> None:
     assert re.search(r'data-service="cache" data-health="ok"', services)
     books = c.get("/ui/runbooks").text
     assert "failover" in books and "approval" in books
+    assert "Service desk record" in detail and "CHG-" in detail  # ITSM record and change
+    assert "No problem records" in c.get("/ui/problems").text
     dash = c.get("/ui/dashboard").text
     assert "MTTD" in dash and "MTTR" in dash and "pages" in dash
     assert c.get("/ui/incidents/INC-404").status_code == 404

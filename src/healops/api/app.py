@@ -31,6 +31,7 @@ from healops.api.tokens import Role, TokenStore
 from healops.api.views import Views
 from healops.config.models import HealopsConfig
 from healops.runtime import Runtime
+from healops.store.itsm_repo import ItsmRepository
 from healops.store.queries import IncidentQueries
 
 __all__ = ["api_routes", "create_app", "route_role"]
@@ -110,7 +111,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     expect_loop: bool = False,
     console: bool = True,
-    priority_of: Callable[[str], str | None] = lambda incident_id: None,
+    itsm: ItsmRepository | None = None,
 ) -> FastAPI:
     """Build the app around a runtime and the database its store writes to.
 
@@ -126,7 +127,8 @@ def create_app(
     app.state.tokens = tokens
     app.state.clock = runtime.clock
     app.state.runtime = runtime
-    app.state.views = Views(runtime, queries, config, pages, priority_of)
+    app.state.views = Views(runtime, queries, config, pages,
+                            itsm if itsm is not None else ItsmRepository(db))
     register_runtime_metrics(registry, runtime, queries, pages)
 
     @app.exception_handler(ApiError)

@@ -84,10 +84,16 @@ def serve(
 
     from healops.api.app import create_app
     from healops.api.tokens import Role, TokenStore
-    from healops.api.wiring import PageLog, UnconfiguredExecutor, build_lab_runtime
+    from healops.api.wiring import (
+        PageLog,
+        UnconfiguredExecutor,
+        build_lab_runtime,
+        keep_records,
+    )
     from healops.bootstrap import bootstrap
     from healops.clock import SystemClock
     from healops.config.load import ConfigError, default_config, load_config
+    from healops.itsm.recorder import recording
     from healops.runtime import Runtime
     from healops.store.sqlalchemy import SqlAlchemyStore
 
@@ -109,8 +115,10 @@ def serve(
         cfg = cfg.model_copy(update={"store_url": url})
         store = SqlAlchemyStore(url)
         pages = PageLog()
-        engine = bootstrap(cfg, executor=UnconfiguredExecutor(), pager=pages, store=store)
+        engine = bootstrap(cfg, executor=UnconfiguredExecutor(), pager=pages, store=store,
+                           wrap_store=recording(cfg))
         runtime = Runtime(engine, clock=SystemClock(), interval_s=interval)
+        keep_records(runtime, engine)
         engine_cfg = cfg
     tokens = TokenStore(store.engine)
     if not tokens.list():

@@ -1,4 +1,5 @@
-"""The JSON API: incidents, approvals, runbooks, policies, services, dashboard, tokens.
+"""The JSON API: incidents, approvals, runbooks, policies, services, dashboard, tokens, and
+the ITSM records (changes, problems, audit log), read-only.
 
 Thin: each route checks the caller's role, asks ``Views`` or the ``Runtime``, and shapes
 the answer. Unknown ids are 404, an approval of an incident that is not waiting is 409.
@@ -6,7 +7,7 @@ the answer. Unknown ids are 404, an approval of an incident that is not waiting 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
@@ -14,10 +15,14 @@ from healops.api.auth import REQUIRE, ApiError, Principal, guard
 from healops.api.schemas import (
     ApprovalIn,
     ApprovalOut,
+    AuditEntryOut,
+    AuditVerifyOut,
+    ChangeOut,
     DashboardOut,
     ErrorOut,
     IncidentDetail,
     IncidentSummary,
+    ProblemOut,
     RejectIn,
     RunbookOut,
     ServiceOut,
@@ -33,6 +38,9 @@ from healops.domain.incidents import IncidentState
 
 __all__ = ["create_api_router"]
 
+ChangeState = Literal["awaiting_approval", "scheduled", "implementing", "review", "closed",
+                      "rejected", "canceled"]
+RecordId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 IncidentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "the body could not be parsed"},
@@ -126,6 +134,67 @@ def create_api_router() -> APIRouter:
     def dashboard(request: Request) -> DashboardOut:
         """MTTD, MTTR, auto-resolution rate, pages and tickets."""
         return _views(request).dashboard()
+
+    @router.get("/changes", tags=["itsm"], **guard(Role.VIEWER))
+    def list_changes(
+        request: Request,
+        incident_id: Annotated[str | None, Query(max_length=64)] = None,
+        state: Annotated[ChangeState | None, Query()] = None,
+        kind: Annotated[Literal["standard", "normal"] | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> list[ChangeOut]:
+        """Change records, newest first: one for every automated action."""
+        return _views(request).changes(incident_id=incident_id, state=state, kind=kind,
+                                       limit=limit, offset=offset)
+
+    @router.get("/changes/{change_id}", tags=["itsm"],
+                responses={404: {"model": ErrorOut, "description": "no such change"}},
+                **guard(Role.VIEWER))
+    def get_change(request: Request, change_id: RecordId) -> ChangeOut:
+        """One change record."""
+        change = _views(request).change(change_id)
+        if change is None:
+            raise ApiError(404, "not_found", f"no change {change_id!r}; see GET /changes")
+        return change
+
+    @router.get("/problems", tags=["itsm"], **guard(Role.VIEWER))
+    def list_problems(
+        request: Request,
+        state: Annotated[Literal["open", "known_error", "resolved", "closed"] | None,
+                         Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> list[ProblemOut]:
+        """Problem records opened for recurring incidents, with their known-error notes."""
+        return _views(request).problems(state=state, limit=limit, offset=offset)
+
+    @router.get("/problems/{problem_id}", tags=["itsm"],
+                responses={404: {"model": ErrorOut, "description": "no such problem"}},
+                **guard(Role.VIEWER))
+    def get_problem(request: Request, problem_id: RecordId) -> ProblemOut:
+        """One problem record."""
+        problem = _views(request).problem(problem_id)
+        if problem is None:
+            raise ApiError(404, "not_found", f"no problem {problem_id!r}; see GET /problems")
+        return problem
+
+    @router.get("/audit", tags=["itsm"], **guard(Role.OPERATOR))
+    def audit(
+        request: Request,
+        subject: Annotated[str | None, Query(max_length=200)] = None,
+        kind: Annotated[str | None, Query(max_length=64)] = None,
+        after_seq: Annotated[int, Query(ge=0, le=1 << 53)] = 0,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    ) -> list[AuditEntryOut]:
+        """Audit entries in chain order, oldest first, from ``after_seq`` on."""
+        return _views(request).audit(subject=subject, kind=kind, after_seq=after_seq,
+                                     limit=limit)
+
+    @router.get("/audit/verify", tags=["itsm"], **guard(Role.OPERATOR))
+    def audit_verify(request: Request) -> AuditVerifyOut:
+        """Check the hash chain: a modified, deleted or reordered entry is reported."""
+        return _views(request).verify_audit()
 
     @router.get("/tokens", tags=["tokens"], **guard(Role.ADMIN))
     def list_tokens(request: Request) -> list[TokenOut]:

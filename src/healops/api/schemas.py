@@ -10,6 +10,11 @@ from healops.api.tokens import Role
 
 __all__ = [
     "ApprovalIn",
+    "AuditEntryOut",
+    "AuditVerifyOut",
+    "ChangeOut",
+    "IncidentRecordOut",
+    "ProblemOut",
     "ApprovalOut",
     "DashboardOut",
     "ErrorOut",
@@ -60,6 +65,9 @@ class IncidentSummary(_Out):
     state: str
     signature: str
     priority: str | None = Field(None, description="P1..P5 when the ITSM record has one")
+    itil_state: str | None = Field(None, description="new, in_progress, on_hold, resolved "
+                                   "or closed, when the ITSM record has one")
+    sla_breached: bool = False
     opened_at: float
     updated_at: float
     resolved_at: float | None
@@ -105,6 +113,9 @@ class ActionOut(_Out):
 
 
 class IncidentDetail(IncidentSummary):
+    record: IncidentRecordOut | None = Field(
+        None, description="the ITSM record, when the engine keeps records")
+    changes: list[ChangeOut] = []
     hypotheses: list[HypothesisOut]
     diagnosis: str
     pending: list[PendingStepOut]
@@ -185,3 +196,94 @@ class TokenOut(_Out):
 
 class TokenCreated(TokenOut):
     token: str = Field(description="shown once; only its hash is stored")
+
+
+class IncidentRecordOut(_Out):
+    """The service-desk record of an incident (ITIL state, priority, SLA)."""
+
+    id: str
+    title: str
+    service: str
+    services: list[str]
+    state: str
+    engine_state: str
+    priority: str
+    impact: int
+    urgency: int
+    assignment_group: str
+    opened_at: float
+    updated_at: float
+    response_due_at: float
+    resolution_due_at: float
+    signature: str
+    symptoms: list[str]
+    responded_at: float | None
+    resolved_at: float | None
+    closed_at: float | None
+    response_breached_at: float | None
+    resolution_breached_at: float | None
+    breached: bool
+    escalated: bool
+    resolution: str
+    problem_id: str
+
+
+class ChangeOut(_Out):
+    """A change record: every automated action, standard (pre-approved) or normal."""
+
+    id: str
+    incident_id: str
+    kind: str
+    state: str
+    action: str
+    target: str
+    requested_at: float
+    runbook: str
+    risk: str
+    reason: str
+    rule: str
+    approved_at: float | None
+    approved_by: str
+    action_key: str
+    dry_run: bool
+    started_at: float | None
+    finished_at: float | None
+    result: str
+    outcome: str
+    closed_at: float | None
+    backout_of: str
+
+
+class ProblemOut(_Out):
+    """A problem record, opened for a recurring signature."""
+
+    id: str
+    signature: str
+    state: str
+    title: str
+    opened_at: float
+    updated_at: float
+    incident_ids: list[str]
+    known_error: str
+    workaround: str
+
+
+class AuditEntryOut(_Out):
+    seq: int
+    ts: float
+    actor: str
+    kind: str
+    subject: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerifyOut(_Out):
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+IncidentDetail.model_rebuild()

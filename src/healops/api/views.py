@@ -4,16 +4,21 @@ engine knows (diagnosis, pending steps). Reporting only; no decision is taken he
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from healops.api.schemas import (
     ActionOut,
+    AuditEntryOut,
+    AuditVerifyOut,
+    ChangeOut,
     DashboardOut,
     DecisionOut,
     HypothesisOut,
     IncidentDetail,
+    IncidentRecordOut,
     IncidentSummary,
     PendingStepOut,
+    ProblemOut,
     RunbookOut,
     RunbookStepOut,
     ServiceOut,
@@ -21,13 +26,14 @@ from healops.api.schemas import (
 )
 from healops.config.models import HealopsConfig
 from healops.domain.incidents import IncidentState
+from healops.itsm.incidents import IncidentRecord as ItsmIncidentRecord
 from healops.loop import Engine, RunState
 from healops.runtime import Runtime, SliPoint
+from healops.store.itsm_repo import ItsmRepository
 from healops.store.queries import IncidentQueries, IncidentRecord
 
 __all__ = ["Views"]
 
-PriorityOf = Callable[[str], str | None]
 
 
 @dataclass
@@ -36,29 +42,40 @@ class Views:
     queries: IncidentQueries
     config: HealopsConfig
     pages: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (pages, tickets)
-    priority_of: PriorityOf = lambda incident_id: None
+    itsm: ItsmRepository | None = None
 
     @property
     def engine(self) -> Engine:
         engine: Engine = self.runtime.engine
         return engine
 
-    def _summary(self, r: IncidentRecord) -> IncidentSummary:
+    def records(self) -> dict[str, ItsmIncidentRecord]:
+        if self.itsm is None:
+            return {}
+        return {r.id: r for r in self.itsm.list_incident_records(limit=1_000_000)}
+
+    def _summary(self, r: IncidentRecord,
+                 record: ItsmIncidentRecord | None = None) -> IncidentSummary:
         return IncidentSummary(
             id=r.id, service=r.service, services=list(r.services), state=r.state,
-            signature=r.signature, priority=self.priority_of(r.id), opened_at=r.opened_at,
+            signature=r.signature, priority=record.priority if record else None,
+            itil_state=str(record.state) if record else None,
+            sla_breached=record.breached if record else False, opened_at=r.opened_at,
             updated_at=r.updated_at, resolved_at=r.resolved_at, escalated_at=r.escalated_at,
             awaiting_approval=r.state == IncidentState.AWAITING_APPROVAL.value)
 
     def incidents(self, *, state: str | None = None, service: str | None = None,
                   priority: str | None = None, limit: int = 200,
                   offset: int = 0) -> list[IncidentSummary]:
-        rows = [self._summary(r) for r in self.queries.incidents(
-            state=state, service=service, limit=limit if priority is None else 10_000,
-            offset=offset if priority is None else 0)]
+        """The queue: active incidents first, then by priority (P1 first), newest first."""
+        recs = self.records()
+        rows = [self._summary(r, recs.get(r.id)) for r in self.queries.incidents(
+            state=state, service=service, limit=100_000)]
         if priority is not None:
-            rows = [r for r in rows if r.priority == priority][offset:offset + limit]
-        return rows
+            rows = [r for r in rows if r.priority == priority]
+        done = {IncidentState.RESOLVED.value, IncidentState.SUPPRESSED.value}
+        rows.sort(key=lambda r: (r.state in done, r.priority or "P9", -r.opened_at, r.id))
+        return rows[offset:offset + limit]
 
     def incident(self, incident_id: str) -> IncidentDetail | None:
         rec = self.queries.incident(incident_id)
@@ -88,9 +105,12 @@ class Views:
                             runbook=run.plan.runbook, action=step.action, target=step.target,
                             risk=step.risk, confidence=round(run.plan.confidence, 4)))
                 tried = list(work.tried)
-        base = self._summary(rec)
+        record = self.itsm.get_incident_record(incident_id) if self.itsm else None
+        base = self._summary(rec, record)
         return IncidentDetail(
-            **base.model_dump(), hypotheses=hyps, diagnosis=reason, pending=pending,
+            **base.model_dump(), hypotheses=hyps,
+            record=_record_out(record) if record else None,
+            changes=self.changes(incident_id=incident_id), diagnosis=reason, pending=pending,
             tried=tried, similar=similar,
             decisions=[DecisionOut(ts=d.ts, action=d.action, target=d.target,
                                    verdict=d.verdict, rule=d.rule, reason=d.reason)
@@ -173,3 +193,48 @@ class Views:
     def sli(self, service: str, metric: str) -> list[SliPoint]:
         with self.runtime.lock:
             return self.runtime.sli.get(service, metric)
+
+    # ---- ITSM records (read-only) ----------------------------------------------------
+    def changes(self, *, incident_id: str | None = None, state: str | None = None,
+                kind: str | None = None, limit: int = 200, offset: int = 0) -> list[ChangeOut]:
+        if self.itsm is None:
+            return []
+        return [ChangeOut(**asdict(c)) for c in self.itsm.list_changes(
+            incident_id=incident_id, state=state, kind=kind, limit=limit, offset=offset)]
+
+    def change(self, change_id: str) -> ChangeOut | None:
+        c = self.itsm.get_change(change_id) if self.itsm else None
+        return ChangeOut(**asdict(c)) if c else None
+
+    def problems(self, *, state: str | None = None, limit: int = 200,
+                 offset: int = 0) -> list[ProblemOut]:
+        if self.itsm is None:
+            return []
+        return [ProblemOut(**asdict(p))
+                for p in self.itsm.list_problems(state=state, limit=limit, offset=offset)]
+
+    def problem(self, problem_id: str) -> ProblemOut | None:
+        p = self.itsm.get_problem(problem_id) if self.itsm else None
+        return ProblemOut(**asdict(p)) if p else None
+
+    def audit(self, *, subject: str | None = None, kind: str | None = None,
+              after_seq: int = 0, limit: int = 500) -> list[AuditEntryOut]:
+        if self.itsm is None:
+            return []
+        return [AuditEntryOut(seq=e.seq, ts=e.ts, actor=e.actor, kind=e.kind, subject=e.subject,
+                              data=e.data, prev_hash=e.prev_hash, hash=e.hash)
+                for e in self.itsm.audit_entries(subject=subject, kind=kind,
+                                                 after_seq=after_seq, limit=limit)]
+
+    def verify_audit(self) -> AuditVerifyOut:
+        if self.itsm is None:
+            return AuditVerifyOut(ok=True, entries=0, head="", problems=[])
+        report = self.itsm.verify_audit()
+        return AuditVerifyOut(ok=report.ok, entries=report.entries, head=report.head,
+                              problems=list(report.problems))
+
+
+def _record_out(rec: ItsmIncidentRecord) -> IncidentRecordOut:
+    data = asdict(rec)
+    data["state"] = str(rec.state)
+    return IncidentRecordOut(**data, breached=rec.breached)

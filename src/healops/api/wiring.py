@@ -22,6 +22,7 @@ from healops.domain.actions import ActionResult
 from healops.domain.incidents import IncidentState
 from healops.domain.signals import Signal
 from healops.itsm.escalation import Escalation
+from healops.itsm.recorder import RecordingStore, recording
 from healops.lab.estate import Estate
 from healops.lab.executor import SimExecutor
 from healops.lab.faults import Fault, make_fault
@@ -29,7 +30,16 @@ from healops.loop import Engine
 from healops.runtime import Runtime
 from healops.store.sqlalchemy import SqlAlchemyStore
 
-__all__ = ["LabFeed", "PageLog", "UnconfiguredExecutor", "build_lab_runtime", "lab_config"]
+__all__ = [
+    "LabFeed",
+    "LabRuntime",
+    "PageLog",
+    "UnconfiguredExecutor",
+    "awaiting_approval",
+    "build_lab_runtime",
+    "keep_records",
+    "lab_config",
+]
 
 
 class PageLog:
@@ -135,11 +145,20 @@ def build_lab_runtime(
     feed.schedule = [_Scheduled(start + at, name, svc) for at, name, svc in faults]
     pages = PageLog()
     store = SqlAlchemyStore(db_url)
-    engine = bootstrap(lab_config(estate, config), executor=SimExecutor(estate, clock.now),
-                       pager=pages, store=store)
+    cfg = lab_config(estate, config)
+    engine = bootstrap(cfg, executor=SimExecutor(estate, clock.now), pager=pages, store=store,
+                       wrap_store=recording(cfg))
     runtime = Runtime(engine, clock=clock, sources=[feed], interval_s=interval_s,
                       after_tick=lambda: clock.advance(tick_s))
+    keep_records(runtime, engine)
     return LabRuntime(runtime, engine, feed, clock, pages, store)
+
+
+def keep_records(runtime: Runtime, engine: Engine) -> None:
+    """Advance the ITSM records' clocks (SLA breaches, closing) after every engine step."""
+    recorder = engine.store
+    if isinstance(recorder, RecordingStore):
+        runtime.on_tick(lambda now, signals, after: recorder.tick(now))
 
 
 def awaiting_approval(engine: Engine) -> list[str]:

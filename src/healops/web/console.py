@@ -233,6 +233,13 @@ def create_console_router() -> APIRouter:
                          runbooks=views.runbooks(), policy=views.config.policy)
         return guarded(request, Role.VIEWER, build)
 
+    @router.get("/problems", name="console_problems", **_role(Role.VIEWER))
+    def problems(request: Request) -> Response:
+        def build(principal: Principal, csrf: str) -> Response:
+            return _page("problems.html", title="Problems", principal=principal, csrf=csrf,
+                         problems=_views(request).problems())
+        return guarded(request, Role.VIEWER, build)
+
     @router.get("/dashboard", name="console_dashboard", **_role(Role.VIEWER))
     def dashboard(request: Request) -> Response:
         def build(principal: Principal, csrf: str) -> Response:
