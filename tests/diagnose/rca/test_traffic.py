@@ -109,23 +109,41 @@ def test_every_cause_carries_checkable_structured_evidence() -> None:
     after[("catalog", "CpuUsageRate(%)")][1:] *= 3.0
     after[("catalog", call_metric("web", "latency"))][2:] *= 4.0
     before, after_f = build(after)
-    change = ChangeEvent(ts=after_f.start - 30.0, service="catalog", kind="deploy",
+    change = ChangeEvent(ts=after_f.start - 20.0, service="catalog", kind="deploy",
                          version="1.4.1", previous_version="1.4.0")
-    top = rank_root_causes(before, after_f, shop(), changes=[change])[0]
+    neighbour = ChangeEvent(ts=after_f.start - 10.0, service="web", kind="config")
+    unrelated = ChangeEvent(ts=after_f.start - 5.0, service="pay", kind="deploy")
+    top = rank_root_causes(before, after_f, shop(), changes=[unrelated, neighbour, change])[0]
     assert top.service == "catalog"
     metrics = [d for d in top.details if isinstance(d, MetricEvidence)]
     cpu = next(m for m in metrics if m.metric == "CpuUsageRate(%)")
     assert abs(cpu.before - 30.0) < 3.0 and abs(cpu.after - 90.0) < 9.0
     assert cpu.at == after_f.time_of(1) and cpu.strength > 3.0
     changes = [d for d in top.details if isinstance(d, ChangeEvidence)]
-    assert changes and changes[0].change is change
-    assert changes[0].lead_s == after_f.time_of(1) - change.ts  # to the first symptom
+    # its own change first, then the one a call away; pay is two calls away: left out
+    assert [(c.change, c.hops) for c in changes] == [(change, 0), (neighbour, 1)]
+    assert changes[0].lead_s == after_f.time_of(1) - change.ts  # to the cause's onset
     # the same facts reach the domain's evidence, numbers intact
     kinds = [e.kind for e in top.evidence]
     assert "metric" in kinds and "change" in kinds
     domain_cpu = next(e for e in top.evidence if e.series == "catalog/CpuUsageRate(%)")
     assert domain_cpu.before == cpu.before and domain_cpu.after == cpu.after
     assert "1.4.0 -> 1.4.1" in next(e.summary for e in top.evidence if e.kind == "change")
+
+
+def test_only_a_change_to_the_cause_itself_adds_credit() -> None:
+    after = healthy()
+    after[("catalog", "CpuUsageRate(%)")][1:] *= 3.0
+    after[("pay", "CpuUsageRate(%)")][1:] *= 3.0
+    before, after_f = build(after)
+    plain = {c.service: c.score for c in rank_root_causes(before, after_f, shop())}
+    near_pay = ChangeEvent(ts=after_f.start - 5.0, service="checkout", kind="deploy")
+    on_pay = ChangeEvent(ts=after_f.start - 5.0, service="pay", kind="deploy")
+    beside = {c.service: c.score
+              for c in rank_root_causes(before, after_f, shop(), changes=[near_pay])}
+    assert beside["pay"] == plain["pay"]
+    ranked = rank_root_causes(before, after_f, shop(), changes=[on_pay])
+    assert ranked[0].service == "pay" and ranked[0].score > plain["pay"]
 
 
 def test_a_callee_explaining_its_callers_shows_the_paths() -> None:

@@ -3,12 +3,14 @@
 ``rank_root_causes(before, after, topology)`` ranks services by anomaly strength, onset,
 propagation through the call graph (``explaining_callees``, the rule the engine's
 diagnoser shares) and traffic, each cause with checkable evidence (``MetricEvidence``,
-``PathEvidence``, ``ChangeEvidence``); ``split_causes`` separates unrelated failures,
+``PathEvidence``, ``ChangeEvidence``); ``rank_changes`` orders recent changes by distance
+to the symptoms in the graph, then in time; ``split_causes`` separates unrelated failures,
 ``is_ambiguous`` flags close calls, and ``to_diagnosis`` turns a ranking into the domain's
 :class:`~healops.domain.diagnosis.Diagnosis`. ``baro_rank`` is the baseline.
 """
 
 from healops.diagnose.rca.baro import baro_rank
+from healops.diagnose.rca.changes import RankedChange, rank_changes
 from healops.diagnose.rca.clusters import CauseCluster, is_ambiguous, split_causes
 from healops.diagnose.rca.evidence import (
     CauseEvidence,
@@ -36,6 +38,7 @@ __all__ = [
     "PathEvidence",
     "RankSettings",
     "RankedCause",
+    "RankedChange",
     "ScoreSettings",
     "SeriesScore",
     "SimulatedCase",
@@ -46,6 +49,7 @@ __all__ = [
     "is_ambiguous",
     "metric_kind",
     "metric_role",
+    "rank_changes",
     "rank_root_causes",
     "score_frames",
     "simulate_case",

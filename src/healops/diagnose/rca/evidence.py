@@ -62,10 +62,11 @@ class PathEvidence:
 
 @dataclass(frozen=True, slots=True)
 class ChangeEvidence:
-    """A change to the service and how long before the first symptom it landed."""
+    """A change to the cause or next to it, and how long before the cause's symptoms."""
 
     change: ChangeEvent
-    lead_s: float  # seconds from the change to the first symptom (negative: after it)
+    lead_s: float  # seconds from the change to the cause's first symptom
+    hops: int = 0  # calls between the changed service and the cause (0: the cause itself)
 
 
 CauseEvidence = MetricEvidence | PathEvidence | ChangeEvidence
@@ -101,6 +102,7 @@ def as_domain(item: CauseEvidence) -> Evidence:
         return Evidence(kind="path", summary=_path_summary(item))
     ch = item.change
     version = f" {ch.previous_version} -> {ch.version}" if ch.version else ""
+    where = "" if item.hops == 0 else f" ({item.hops} call{'s' if item.hops > 1 else ''} away)"
     return Evidence(kind="change", summary=(
-        f"{ch.kind} of {ch.service}{version} at {ch.ts:.0f}, {item.lead_s:.0f} s before "
-        "the first symptom"), series=ch.service, ts=ch.ts)
+        f"{ch.kind} of {ch.service}{version}{where} at {ch.ts:.0f}, {item.lead_s:.0f} s "
+        "before the first symptom"), series=ch.service, ts=ch.ts)

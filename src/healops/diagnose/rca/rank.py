@@ -38,6 +38,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from healops.diagnose.rca.changes import rank_changes
 from healops.diagnose.rca.evidence import (
     CauseEvidence,
     ChangeEvidence,
@@ -153,18 +154,16 @@ def _degraded_calls(incoming: dict[tuple[str, str], float]) -> Callable[[str, st
     return degraded
 
 
-def _changes(
-    services: set[str], changes: Sequence[ChangeEvent], after: MetricFrame, span: float
-) -> dict[str, ChangeEvent]:
-    """The latest change to each service from ``span`` before the window to its end."""
-    since = after.start - span
-    until = after.start + len(after) * after.step
-    out: dict[str, ChangeEvent] = {}
-    for c in changes:
-        if c.service in services and since <= c.ts <= until:
-            if c.service not in out or c.ts > out[c.service].ts:
-                out[c.service] = c
-    return out
+def _nearby_changes(
+    svc: str,
+    at: float,
+    changes: Sequence[ChangeEvent],
+    topology: Topology | None,
+    window_s: float,
+) -> tuple[ChangeEvidence, ...]:
+    """Changes to the cause or one call from it, landed within ``window_s`` before ``at``."""
+    ranked = rank_changes(changes, {svc: at}, topology, window_s=window_s, max_hops=1)
+    return tuple(ChangeEvidence(r.change, r.lead_s, r.hops or 0) for r in ranked)
 
 
 def rank_root_causes(
@@ -190,7 +189,21 @@ def rank_root_causes(
         for s in scores
         if (caller := call_caller(s.metric)) is not None and s.onset is not None
     }
-    changed = _changes(set(cands), changes, after, len(before) * before.step)
+    window_s = len(before) * before.step
+    first_ts = after.time_of(min((s.onset for s in scores if s.onset is not None), default=0))
+    near: dict[str, tuple[ChangeEvidence, ...]] = {}
+    by_service: dict[str, list[SeriesScore]] = {}
+    for s in scores:
+        by_service.setdefault(s.service, []).append(s)
+    if changes:
+        for svc in cands:
+            onsets = [s.onset for s in by_service.get(svc, ()) if s.onset is not None
+                      and s.role != "outgoing"]
+            at = after.time_of(min(onsets)) if onsets else first_ts  # its first symptom
+            nearby = _nearby_changes(svc, at, changes, topology, window_s)
+            if nearby:
+                near[svc] = nearby
+    changed = {svc for svc, nearby in near.items() if any(c.hops == 0 for c in nearby)}
     loaded = under_more_load(scores, cfg.load_rise)
 
     blamed: dict[str, list[str]] = {}
@@ -223,19 +236,14 @@ def rank_root_causes(
             value *= 1.0 + cfg.change_credit
         raw[svc] = value
 
-    by_service: dict[str, list[SeriesScore]] = {}
-    for s in scores:
-        by_service.setdefault(s.service, []).append(s)
     total = sum(raw.values())
-    first_ts = after.time_of(min((s.onset for s in scores if s.onset is not None), default=0))
     out: list[RankedCause] = []
     for svc in sorted(raw, key=lambda s: (-raw[s], -cands[s].best.strength, s)):
         cand = cands[svc]
         details = _details(cand, by_service.get(svc, ()), cfg, after, topology,
                            explains.get(svc, ()),
                            blamed.get(svc), anomalous, loaded.get(svc))
-        if svc in changed:
-            details += (ChangeEvidence(changed[svc], first_ts - changed[svc].ts),)
+        details += near.get(svc, ())
         out.append(
             RankedCause(
                 service=svc,
