@@ -18,6 +18,7 @@ from collections import defaultdict
 
 from healops.config.models import DiagnosisConfig, FaultPattern
 from healops.diagnose.base import World
+from healops.diagnose.rca.changes import rank_changes
 from healops.diagnose.rca.propagation import explaining_callees
 from healops.domain.diagnosis import Diagnosis, Evidence, Hypothesis
 from healops.domain.incidents import Incident
@@ -92,12 +93,10 @@ class SymptomDiagnoser:
 
     def _recent_deploy(self, svc: str, within: float, world: World,
                        now: float) -> ChangeEvent | None:
-        best = None
-        for ch in world.changes:
-            if ch.service == svc and ch.kind == "deploy" and now - within <= ch.ts <= now:
-                if best is None or ch.ts > best.ts:
-                    best = ch
-        return best
+        """The latest deploy of ``svc`` within ``within`` seconds before ``now``."""
+        deploys = [ch for ch in world.changes if ch.kind == "deploy"]
+        ranked = rank_changes(deploys, {svc: now}, world.topology, window_s=within, max_hops=0)
+        return ranked[0].change if ranked else None
 
     def _rank_patterns(
         self,
