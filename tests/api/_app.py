@@ -40,6 +40,7 @@ def serve_lab(*, seed: int = 1, webhook_secret: str | None = None,
         raise AssertionError("the slow database never reached awaiting_approval")
     app = create_app(lab.runtime, config=lab.engine.config, db=lab.store.engine,
                      pages=lambda: (lab.pages.pages, lab.pages.tickets),
+                     page_times=lambda: list(lab.pages.times),
                      webhook_secret=SecretStr(webhook_secret) if webhook_secret else None)
     tokens = {role: app.state.tokens.create(role=role, name=f"{role}-user", now=0.0).token
               for role in Role}

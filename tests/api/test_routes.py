@@ -84,6 +84,10 @@ def test_rejecting_needs_a_comment_and_escalates(served: Served) -> None:
     inc = served.lab.engine.incidents[served.pending]
     assert any("freeze: month-end" in e.message for e in inc.timeline)
     assert served.lab.pages.tickets == 1
+    dash = c.get("/api/v1/dashboard", headers=served.auth(Role.VIEWER)).json()
+    assert len(dash["activity"]) == 24 and dash["tickets"] == 1
+    busy = [b for b in dash["activity"] if b["opened"] or b["escalated"] or b["pages"]]
+    assert [(b["opened"], b["escalated"], b["pages"]) for b in busy] == [(1, 1, 2)]
 
 
 @pytest.mark.parametrize(("method", "path", "kw", "status"), [

@@ -7,7 +7,7 @@ no third-party JavaScript is loaded).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -112,6 +112,7 @@ def create_app(
     expect_loop: bool = False,
     console: bool = True,
     itsm: ItsmRepository | None = None,
+    page_times: Callable[[], Sequence[float]] = lambda: (),
 ) -> FastAPI:
     """Build the app around a runtime and the database its store writes to.
 
@@ -128,7 +129,7 @@ def create_app(
     app.state.clock = runtime.clock
     app.state.runtime = runtime
     app.state.views = Views(runtime, queries, config, pages,
-                            itsm if itsm is not None else ItsmRepository(db))
+                            itsm if itsm is not None else ItsmRepository(db), page_times)
     register_runtime_metrics(registry, runtime, queries, pages)
 
     @app.exception_handler(ApiError)

@@ -128,6 +128,7 @@ def serve(
         print(issued.token, file=sys.stderr, flush=True)
     app = create_app(runtime, config=engine_cfg, db=store.engine, tokens=tokens,
                      pages=lambda: (pages.pages, pages.tickets),
+                     page_times=lambda: list(pages.times),
                      webhook_secret=webhook_secret or None, expect_loop=True)
     err.print(f"healops serving on http://{host}:{port}/ui (API: /docs, /openapi.json); "
               f"store {url}{'; lab mode' if lab else ''}")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from healops.api.tokens import Role
 
 __all__ = [
+    "ActivityBucket",
     "ApprovalIn",
     "AuditEntryOut",
     "AuditVerifyOut",
@@ -168,6 +169,14 @@ class ServiceOut(_Out):
     incidents: list[str]
 
 
+class ActivityBucket(_Out):
+    start: float = Field(description="bucket start, Unix seconds")
+    opened: int
+    auto_resolved: int
+    escalated: int = Field(description="tickets: incidents handed to a human")
+    pages: int
+
+
 class DashboardOut(_Out):
     incidents: int
     active: int
@@ -179,6 +188,9 @@ class DashboardOut(_Out):
     pages: int
     tickets: int
     by_state: dict[str, int]
+    bucket_s: float = 3600.0
+    activity: list[ActivityBucket] = Field(
+        [], description="the last 24 buckets, oldest first, ending at the current clock time")
 
 
 class TokenIn(_In):

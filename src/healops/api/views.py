@@ -3,11 +3,12 @@ engine knows (diagnosis, pending steps). Reporting only; no decision is taken he
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from healops.api.schemas import (
     ActionOut,
+    ActivityBucket,
     AuditEntryOut,
     AuditVerifyOut,
     ChangeOut,
@@ -43,6 +44,7 @@ class Views:
     config: HealopsConfig
     pages: Callable[[], tuple[int, int]] = lambda: (0, 0)  # (pages, tickets)
     itsm: ItsmRepository | None = None
+    page_times: Callable[[], Sequence[float]] = lambda: ()
 
     @property
     def engine(self) -> Engine:
@@ -166,13 +168,14 @@ class Views:
                                   health=health, incidents=[iid for iid, _ in mine]))
         return out
 
-    def dashboard(self) -> DashboardOut:
+    def dashboard(self, bucket_s: float = 3600.0) -> DashboardOut:
         by_state = self.queries.state_counts()
         with self.runtime.lock:
             incs = list(self.engine.incidents.values())
-            auto = sum(1 for i in incs if i.state is IncidentState.RESOLVED
-                       and (w := self.engine.work.get(i.id)) is not None and w.runs
-                       and all(r.state is RunState.DONE for r in w.runs))
+            auto_ids = {i.id for i in incs if i.state is IncidentState.RESOLVED
+                        and (w := self.engine.work.get(i.id)) is not None and w.runs
+                        and all(r.state is RunState.DONE for r in w.runs)}
+            auto = len(auto_ids)
             detect = [i.opened_at - min(a.started_at for a in i.anomalies.values())
                       for i in incs if i.anomalies]
         resolved = [r for r in self.queries.incidents(state=IncidentState.RESOLVED.value,
@@ -188,7 +191,27 @@ class Views:
             auto_resolution_rate=round(auto / len(resolved), 4) if resolved else None,
             mttd_s=round(sum(detect) / len(detect), 1) if detect else None,
             mttr_s=round(sum(repair) / len(repair), 1) if repair else None,
-            pages=pages, tickets=tickets, by_state=by_state)
+            pages=pages, tickets=tickets, by_state=by_state, bucket_s=bucket_s,
+            activity=self._activity(bucket_s, auto_ids))
+
+    def _activity(self, bucket_s: float, auto_ids: set[str]) -> list[ActivityBucket]:
+        end = self.runtime.clock.now()
+        first = (end // bucket_s - 23) * bucket_s
+        counts = [[0, 0, 0, 0] for _ in range(24)]
+
+        def add(ts: float | None, column: int) -> None:
+            if ts is not None and first <= ts < first + 24 * bucket_s:
+                counts[int((ts - first) // bucket_s)][column] += 1
+
+        for r in self.queries.incidents(limit=100_000):
+            add(r.opened_at, 0)
+            if r.id in auto_ids:
+                add(r.resolved_at, 1)
+            add(r.escalated_at, 2)
+        for ts in self.page_times():
+            add(ts, 3)
+        return [ActivityBucket(start=first + i * bucket_s, opened=c[0], auto_resolved=c[1],
+                               escalated=c[2], pages=c[3]) for i, c in enumerate(counts)]
 
     def sli(self, service: str, metric: str) -> list[SliPoint]:
         with self.runtime.lock:

@@ -49,9 +49,12 @@ class PageLog:
         self.recent: deque[Escalation] = deque(maxlen=keep)
         self.pages = 0
         self.tickets = 0
+        self.times: deque[float] = deque(maxlen=10_000)
 
     def page(self, escalation: Escalation) -> None:
         self.pages += 1
+        if escalation.timeline:
+            self.times.append(escalation.timeline[-1].ts)
         if escalation.kind == "escalation":
             self.tickets += 1
         self.recent.append(escalation)

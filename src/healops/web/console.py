@@ -19,13 +19,17 @@ from healops.api.tokens import Role
 from healops.api.views import Views
 from healops.domain.incidents import IncidentState
 from healops.web.pages import render
-from healops.web.svg import HEALTH_COLOURS, line_chart, services_map
+from healops.web.svg import HEALTH_COLOURS, bar_chart, line_chart, services_map
 
 __all__ = ["create_console_router"]
 
 _MAX_FORM = 16_384
 _STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 _CHARTS = (("error_ratio", "error ratio", ""), ("latency_p99_ms", "p99 latency", " ms"))
+_ACTIVITY = (("opened", "incidents opened", "#546e7a"),
+             ("auto_resolved", "resolved by automation", "#2e7d32"),
+             ("escalated", "tickets (escalations)", "#c62828"),
+             ("pages", "pages", "#6a1b9a"))
 IncidentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -243,8 +247,12 @@ def create_console_router() -> APIRouter:
     @router.get("/dashboard", name="console_dashboard", **_role(Role.VIEWER))
     def dashboard(request: Request) -> Response:
         def build(principal: Principal, csrf: str) -> Response:
+            d = _views(request).dashboard()
+            charts = [bar_chart([(b.start, getattr(b, field)) for b in d.activity],
+                                title=f"{label} per hour", colour=colour)
+                      for field, label, colour in _ACTIVITY]
             return _page("dashboard.html", title="Dashboard", principal=principal, csrf=csrf,
-                         d=_views(request).dashboard(), refresh=15)
+                         d=d, charts=charts, refresh=15)
         return guarded(request, Role.VIEWER, build)
 
     return router

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
-__all__ = ["HEALTH_COLOURS", "line_chart", "services_map"]
+__all__ = ["HEALTH_COLOURS", "bar_chart", "line_chart", "services_map"]
 
 HEALTH_COLOURS = {"ok": "#2e7d32", "degraded": "#c62828", "acting": "#ef6c00",
                   "awaiting_approval": "#6a1b9a"}
@@ -66,6 +66,40 @@ def line_chart(points: Sequence[tuple[float, float]], *, title: str, unit: str =
             parts.append(f'<line x1="{x(ts):.1f}" y1="{pad_t}" x2="{x(ts):.1f}" '
                          f'y2="{pad_t + h}" class="mark"><title>{escape(label)}</title></line>')
     parts.append(f'<polyline points="{line}" class="series"/></svg>')
+    return "".join(parts)
+
+
+def bar_chart(buckets: Sequence[tuple[float, float]], *, title: str, colour: str = "#1565c0",
+              width: int = 560, height: int = 140) -> str:
+    """Bars of (bucket start, count), labelled with the first and last bucket's time.
+
+    >>> svg = bar_chart([(0.0, 1), (3600.0, 3)], title="pages")
+    >>> svg.count("<rect"), "pages" in svg
+    (2, True)
+    """
+    pad_l, pad_r, pad_t, pad_b = 36, 10, 22, 22
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
+             f'<title>{escape(title)}</title>'
+             f'<text x="{pad_l}" y="14" class="chart-title">{escape(title)}</text>']
+    if not buckets:
+        parts.append("</svg>")
+        return "".join(parts)
+    top = max(max(v for _, v in buckets), 1.0)
+    w, h = width - pad_l - pad_r, height - pad_t - pad_b
+    step = w / len(buckets)
+    for i, (ts, v) in enumerate(buckets):
+        bh = v / top * h
+        parts.append(f'<rect x="{pad_l + i * step + 1:.1f}" y="{pad_t + h - bh:.1f}" '
+                     f'width="{max(step - 2, 1):.1f}" height="{bh:.1f}" fill="{colour}">'
+                     f'<title>{_hhmm(ts)}: {v:g}</title></rect>')
+    parts += [f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{pad_l + w}" y2="{pad_t + h}" '
+              'class="axis"/>',
+              f'<text x="{pad_l - 4}" y="{pad_t + 8}" text-anchor="end" class="tick">'
+              f'{top:g}</text>',
+              f'<text x="{pad_l}" y="{height - 6}" class="tick">{_hhmm(buckets[0][0])}</text>',
+              f'<text x="{pad_l + w}" y="{height - 6}" text-anchor="end" class="tick">'
+              f'{_hhmm(buckets[-1][0])}</text></svg>']
     return "".join(parts)
 
 
