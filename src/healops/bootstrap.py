@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from healops.act.base import Executor
 from healops.act.journal import ActionJournal
 from healops.config.models import HealopsConfig
@@ -22,8 +24,13 @@ def bootstrap(
     executor: Executor,
     pager: Pager,
     store: Store | None = None,
+    wrap_store: Callable[[Store], Store] | None = None,
 ) -> Engine:
+    """``wrap_store`` decorates the store, e.g. ``healops.itsm.recorder.recording(config)``
+    to keep ITSM records and the audit log from what the engine writes."""
     store = store if store is not None else SqlAlchemyStore(config.store_url)
+    if wrap_store is not None:
+        store = wrap_store(store)
     return Engine(
         config,
         store=store,

@@ -94,7 +94,7 @@ class Engine:
         self.instances: dict[str, set[str]] = {}
         self.work: dict[str, _Work] = {}
         self.incidents: dict[str, Incident] = {}
-        self._target_actions: dict[str, list[float]] = {}
+        self._target_actions: dict[tuple[str, str], list[float]] = {}  # (target, action)
         self._all_actions: list[float] = []
         self._sig_failures: dict[str, list[float]] = {}
         self._busy: dict[str, str] = {}  # target -> incident id: one action per target
@@ -237,7 +237,8 @@ class Engine:
                        self.topology.services[step.service].replicas
                        if step.service in self.topology else 1)
         touches = replicas if step.target == step.service else 1
-        return PolicyContext(run.plan, tuple(self._target_actions.get(step.target, ())),
+        same = self._target_actions.get((step.target, step.action), ())
+        return PolicyContext(run.plan, tuple(same),
                              tuple(self._all_actions),
                              tuple(self._sig_failures.get(run.plan.signature, ())),
                              replicas, disrupted, touches)
@@ -272,7 +273,8 @@ class Engine:
         elif run.state is RunState.VERIFYING and run.check is not None:
             step = run.plan.steps[run.step]
             service_live = {s for s in inc.live if inc.anomalies[s].service == step.service
-                            and s in run.explains}
+                            and s in run.explains
+                            and inc.anomalies[s].kind not in step.verify_ignore_kinds}
             verdict = verify_step(run.check, inc.live, service_live, now)
             if verdict == "wait":
                 return
@@ -282,7 +284,8 @@ class Engine:
             self.store.record_outcome(Outcome(inc.id, run.plan.signature, step.action,
                                               OutcomeStatus.SUCCESS if ok else
                                               OutcomeStatus.FAILURE, now))
-            persisting = sorted(s for s in run.explains if s in inc.live) or sorted(service_live)
+            persisting = sorted(s for s in run.check.series if s in inc.live) \
+                or sorted(service_live)
             inc.note(now, "verify", f"{step.action} {step.target}: " + (
                 "symptoms cleared" if ok else "symptoms persist: " + ", ".join(persisting[:5])))
             w.tried.append(f"{step.action} {step.target}: {'success' if ok else 'failed'}")
@@ -323,7 +326,9 @@ class Engine:
             self._escalate(inc, w, now, f"{step.action} {step.target} failed to run")
             return
         run.state = RunState.VERIFYING
-        run.check = Check(now, step.verify_window_s, run.explains, step.service)
+        judged = tuple(s for s in run.explains if s not in inc.anomalies
+                       or inc.anomalies[s].kind not in step.verify_ignore_kinds)
+        run.check = Check(now, step.verify_window_s, judged, step.service)
         inc.transition(IncidentState.VERIFYING, now=now,
                        note=f"verifying {step.action} {step.target} for "
                        f"{step.verify_window_s:.0f}s")
@@ -335,7 +340,7 @@ class Engine:
         self._side_effects = [x for x in self._side_effects if x[2] >= now]
         self._side_effects.append((step.service, now, now + 3 * step.verify_window_s + 120))
         result = self.journal.run(inc.id, req, key=key, now=now)
-        self._target_actions.setdefault(step.target, []).append(now)
+        self._target_actions.setdefault((step.target, action), []).append(now)
         self._all_actions.append(now)
         self._all_actions = [t for t in self._all_actions
                              if t >= now - self.config.policy.global_limit.window_s]

@@ -92,6 +92,20 @@ def test_simulate_reports_reductions_against_the_baseline() -> None:
     assert isinstance(healops, dict) and healops["overall"]["harmful_actions"] == 0
 
 
+def test_the_baseline_in_its_own_process_gives_the_same_scoreboard() -> None:
+    two = simulate("standard", seed=3, incidents=3, jobs=2)
+    one = simulate("standard", seed=3, incidents=3, jobs=1)
+    assert two["baseline"] == one["baseline"] and two["healops"] == one["healops"]
+
+
+def test_incidents_arrive_hours_apart_like_a_real_estate() -> None:
+    sc = Scenario.model_validate({"name": "t", "mix": [{"fault": "bad_deploy_errors"}],
+                                  "quiet_s": 3600, "gap_s": 120})
+    res = run_scenario(sc, seed=1, incidents=3, automated=True)
+    starts = [ep.started for ep in res.episodes]
+    assert all(b - a >= 3600 + 120 for a, b in zip(starts, starts[1:], strict=False))
+
+
 def test_a_malformed_scenario_names_the_file_the_field_and_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nmix:\n  - {fault: disk_fillin}\n"

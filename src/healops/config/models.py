@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from healops.config.itsm import ItsmConfig
 from healops.domain.topology import Service, Topology
 
 __all__ = [
@@ -67,19 +68,23 @@ class SymptomRule(_Model):
     """A rule turning one metric into a symptom, like a Prometheus alerting rule.
 
     ``transform``: ``value`` compares the sample itself; ``rate`` compares its per-second
-    increase (for counters); ``time_to_limit`` compares the seconds until the linear trend
+    increase (for counters); ``increase`` compares how much a counter rose over about the
+    last ``window_s`` (an exponentially decayed sum, like ``increase(x[5m])``, so a crash
+    loop's restarts every few minutes hold the symptom instead of blinking it on at each
+    restart); ``time_to_limit`` compares the seconds until the linear trend
     reaches ``limit`` (like ``predict_linear``); ``zscore`` compares the robust z-score of
     the value against the series' own learned baseline.
     """
 
     metric: str
     kind: str
-    transform: Literal["value", "rate", "time_to_limit", "zscore"] = "value"
+    transform: Literal["value", "rate", "increase", "time_to_limit", "zscore"] = "value"
     op: Literal[">", "<"] = ">"
     threshold: float
     limit: float = 1.0
     min_ratio: float = Field(0.0, ge=0, description="zscore only: also need value/baseline >= this")
     trend_s: float = Field(300.0, gt=0, description="time_to_limit: slope smoothing window")
+    window_s: float = Field(300.0, gt=0, description="increase: the window counted over")
     for_s: float = Field(0.0, ge=0, description="how long the condition must hold to fire")
     clear_s: float = Field(0.0, ge=0, description="how long it must be false to clear")
 
@@ -130,6 +135,10 @@ class RunbookStep(_Model):
     timeout_s: float = Field(60.0, gt=0)
     undo: str = ""
     verify_window_s: float = Field(30.0, ge=0)
+    verify_ignore_kinds: list[str] = Field(
+        [], description="symptom kinds that may persist after a good fix because they are "
+        "the load, not the harm (a surge's traffic after scaling out)",
+    )
     on_failure: Literal["next", "undo", "escalate"] = "next"
     then: Literal["stop", "continue"] = Field(
         "stop", description="after this step is verified: stop, or run the next step too"
@@ -168,7 +177,10 @@ class PolicyConfig(_Model):
     )
     min_confidence: float = Field(0.7, ge=0, le=1)
     gates: dict[Risk, Gate] = {"low": "auto", "medium": "approval", "high": "escalate"}
-    per_target: RateLimit = RateLimit(count=3, window_s=3600)
+    per_target: RateLimit = Field(
+        RateLimit(count=3, window_s=3600),
+        description="the same action on the same target at most `count` times per window",
+    )
     global_limit: RateLimit = RateLimit(count=30, window_s=600)
     circuit_breaker: RateLimit = RateLimit(count=3, window_s=86400)
     blast_radius: BlastRadius = BlastRadius()
@@ -182,6 +194,7 @@ class HealopsConfig(_Model):
     diagnosis: DiagnosisConfig = DiagnosisConfig()
     runbooks: list[RunbookConfig] = []
     policy: PolicyConfig = PolicyConfig()
+    itsm: ItsmConfig = ItsmConfig()
     store_url: str = "sqlite:///var/healops.db"
 
     @model_validator(mode="after")

@@ -21,6 +21,7 @@ class PlannedStep:
     timeout_s: float = 60.0
     undo: str = ""  # action name that reverses this one, empty when nothing to undo
     verify_window_s: float = 30.0
+    verify_ignore_kinds: tuple[str, ...] = ()  # symptoms that may persist after a good fix
     on_failure: str = "next"  # "next" | "undo" | "escalate"
     then: str = "stop"  # after a verified success: "stop" or "continue" with the next step
 

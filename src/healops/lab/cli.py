@@ -3,38 +3,86 @@
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import time
+from queue import Empty
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from healops.config.load import ConfigError
-from healops.lab.runner import run_scenario
-from healops.lab.scenario import load_scenario
+from healops.lab.runner import RunResult, run_scenario
+from healops.lab.scenario import Scenario, load_scenario
 from healops.lab.scoreboard import compare, score
 
 __all__ = ["run_sim", "simulate"]
 
 
 def simulate(scenario_name: str, *, seed: int, incidents: int | None,
-             db_url: str = "sqlite://", show_progress: bool = False) -> dict[str, object]:
+             db_url: str = "sqlite://", show_progress: bool = False,
+             jobs: int = 2) -> dict[str, object]:
+    """Both runs of a seed; with ``jobs`` >= 2 the baseline runs in a second process."""
     scenario = load_scenario(scenario_name)
     n = incidents or scenario.incidents
     t0 = time.perf_counter()
     err = Console(stderr=True)
     with Progress(console=err, disable=not show_progress, transient=True) as bar:
         ta = bar.add_task("healops in charge", total=n)
-        auto = run_scenario(scenario, seed=seed, incidents=n, automated=True, db_url=db_url,
-                            progress=lambda i: bar.update(ta, completed=i))
         tb = bar.add_task("no automation (baseline)", total=n)
-        base = run_scenario(scenario, seed=seed, incidents=n, automated=False,
-                            progress=lambda i: bar.update(tb, completed=i))
+        if jobs >= 2:
+            ctx = mp.get_context("spawn")
+            queue: mp.Queue[tuple[str, object]] = ctx.Queue()
+            child = ctx.Process(target=_baseline_child, args=(scenario, seed, n, queue),
+                                daemon=True)
+            child.start()
+            box: list[RunResult] = []
+
+            def drain(block: bool) -> None:
+                while not box:
+                    try:
+                        kind, payload = queue.get(block=block, timeout=None if block else 0)
+                    except Empty:
+                        return
+                    if kind == "progress":
+                        assert isinstance(payload, int)
+                        bar.update(tb, completed=payload)
+                    elif kind == "error":
+                        raise RuntimeError(f"baseline run failed: {payload}")
+                    else:
+                        assert isinstance(payload, RunResult)
+                        box.append(payload)
+
+            def tick_a(i: int) -> None:
+                bar.update(ta, completed=i)
+                drain(block=False)
+
+            auto = run_scenario(scenario, seed=seed, incidents=n, automated=True,
+                                db_url=db_url, progress=tick_a)
+            drain(block=True)
+            child.join()
+            base = box[0]
+        else:
+            auto = run_scenario(scenario, seed=seed, incidents=n, automated=True,
+                                db_url=db_url, progress=lambda i: bar.update(ta, completed=i))
+            base = run_scenario(scenario, seed=seed, incidents=n, automated=False,
+                                progress=lambda i: bar.update(tb, completed=i))
     wall = time.perf_counter() - t0
     sa, sb = score(auto), score(base)
     return {"scenario": scenario.name, "seed": seed, "incidents": n,
             "wall_s": round(wall, 2), "healops": sa, "baseline": sb,
             "reduction": compare(sa, sb)}
+
+
+def _baseline_child(scenario: Scenario, seed: int, n: int,
+                    queue: mp.Queue[tuple[str, object]]) -> None:
+    try:
+        base = run_scenario(scenario, seed=seed, incidents=n, automated=False,
+                            progress=lambda i: queue.put(("progress", i)))
+    except Exception as exc:  # reported to the parent, which fails loudly
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    queue.put(("result", base))
 
 
 def _fmt(v: object) -> str:
@@ -47,10 +95,10 @@ def _fmt(v: object) -> str:
 
 
 def run_sim(*, scenario: str, seed: int, incidents: int | None, as_json: bool,
-            db_url: str) -> int:
+            db_url: str, jobs: int = 2) -> int:
     try:
         result = simulate(scenario, seed=seed, incidents=incidents, db_url=db_url,
-                          show_progress=not as_json)
+                          show_progress=not as_json, jobs=jobs)
     except ConfigError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
         return 2

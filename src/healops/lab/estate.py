@@ -82,6 +82,7 @@ class ServiceState:
     versions: list[str] = field(default_factory=lambda: ["v1"])
     bad_versions: dict[str, str] = field(default_factory=dict)  # version -> "crash" | "errors"
     traffic_mult: float = 1.0
+    surge_until: float = 0.0  # a surge passes; the autoscaler then scales back in
     cert_expiry: float = math.inf
     slow_factor: float = 1.0
     login_attack: float = 0.0
@@ -158,7 +159,7 @@ class Estate:
         return None
 
     # ---- the physics -----------------------------------------------------------------
-    def _diurnal(self, now: float) -> float:
+    def diurnal(self, now: float) -> float:
         return 1.0 + 0.25 * math.sin(2 * math.pi * (now % DAY) / DAY)
 
     def tick(self, now: float) -> tuple[MetricBatch, list[ChangeEvent]]:
@@ -178,6 +179,9 @@ class Estate:
             st = self.services[name]
             spec = st.spec
             bad = st.bad_versions
+            if st.traffic_mult != 1.0 and now >= st.surge_until:
+                st.traffic_mult = 1.0
+                del st.instances[spec.replicas:]
             for inst in st.instances:
                 if bad.get(inst.version) == "crash":
                     if rnd() < 0.5:
@@ -191,7 +195,7 @@ class Estate:
                         inst.down_until = now + 10
                 inst.disk = min(1.0, inst.disk + inst.disk_rate * dt)
             serving = [i for i in st.instances if i.serving(now)]
-            rps = spec.base_rps * self._diurnal(now) * st.traffic_mult
+            rps = spec.base_rps * self.diurnal(now) * st.traffic_mult
             dep_lat = sum(eff_lat[d] for d in spec.depends_on) * 0.5
             dep_ok = 1.0
             for d in spec.depends_on:

@@ -162,8 +162,13 @@ class TrafficSurge(Fault):
 
     def inject(self, estate: Estate, now: float, rng: random.Random) -> None:
         st = estate.services[self.service]
+        del st.instances[st.spec.replicas:]  # the last surge's extra replicas are gone
         self.capacity_needed = len(st.instances)
-        st.traffic_mult = rng.uniform(2.2, 3.0)
+        # A surge worth the name: at least 10% over what the replicas can serve.
+        floor = 1.1 * st.spec.capacity_rps * len(st.instances) / (
+            st.spec.base_rps * estate.diurnal(now))
+        st.traffic_mult = max(rng.uniform(2.2, 3.0), floor)
+        st.surge_until = now + rng.uniform(1800, 3600)
 
     def present(self, estate: Estate, now: float) -> bool:
         st = estate.services[self.service]

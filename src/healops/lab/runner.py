@@ -89,10 +89,9 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
     clock = SimClock()
     estate = Estate(seed=seed * 7919 + 1, start=clock.now())
     fault_rng = random.Random(seed)  # the same faults with and without automation
-    human_rng = random.Random(seed * 31 + 7)
     cfg = _engine_config(estate, automated, config or default_config())
     episode: EpisodeRecord | None = None
-    human = SimHuman(scenario, human_rng)
+    human = SimHuman(scenario, random.Random(seed))
     human.now_fn = clock.now
 
     def on_action(action: str, target: str, now: float) -> None:
@@ -120,12 +119,12 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
                                store=SqlAlchemyStore(db_url))
     tick = scenario.tick_s
 
-    def step() -> None:
+    def step(dt: float = tick) -> None:
         now = clock.now()
         batch, changes = estate.tick(now)
         engine.step([*changes, batch], now)
         _human_tick(now)
-        clock.advance(tick)
+        clock.advance(dt)
 
     def _human_tick(now: float) -> None:
         due = [t for t in human.todo if t[0] <= now]
@@ -165,6 +164,8 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
             f = make_fault(name, estate, fault_rng, service=only, exclude=used)
             used |= {f.service, *estate.topology().neighbours(f.service)}
             faults.append(f)
+        # Both runs of a seed see the same human delays for the same incident.
+        human.rng = random.Random(seed * 100_003 + n)
         now = clock.now()
         episode = EpisodeRecord(faults, now)
         for f in faults:
@@ -205,5 +206,8 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
                                         and clock.now() < gap_end + 1800):
             step()
         human.todo.clear()
+        quiet_end = clock.now() + scenario.quiet_s
+        while clock.now() < quiet_end:
+            step(tick if engine.correlator.active else scenario.quiet_tick_s)
         progress(n + 1)
     return RunResult(episodes, automated)

@@ -56,6 +56,13 @@ class Scenario(_Model):
     warmup_s: float = Field(1200.0, ge=0)
     gap_s: float = Field(120.0, ge=0)
     max_episode_s: float = Field(4 * 3600.0, gt=0)
+    quiet_s: float = Field(
+        3600.0, ge=0,
+        description="quiet time after each incident's gap, so incidents arrive hours apart "
+        "as in a real estate rather than minutes apart; simulated at quiet_tick_s while "
+        "nothing is firing",
+    )
+    quiet_tick_s: float = Field(300.0, gt=0, le=900)
     incidents: int = Field(50, ge=1)
     human: HumanModel = HumanModel()
     mix: list[MixEntry] = Field(min_length=1)

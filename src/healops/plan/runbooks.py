@@ -56,6 +56,7 @@ class RunbookPlanner:
                 timeout_s=s.timeout_s,
                 undo=s.undo,
                 verify_window_s=s.verify_window_s,
+                verify_ignore_kinds=tuple(s.verify_ignore_kinds),
                 on_failure=s.on_failure,
                 then=s.then,
             )

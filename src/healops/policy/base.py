@@ -16,7 +16,8 @@ class PolicyContext:
     """History the decision needs; the engine gathers it from the journal."""
 
     plan: Plan
-    target_actions: Sequence[float] = ()  # times of recent automated actions on this target
+    # times of recent automated runs of this step's action on this step's target
+    target_actions: Sequence[float] = ()
     all_actions: Sequence[float] = ()  # times of all recent automated actions
     signature_failures: Sequence[float] = ()  # times of failed outcomes for this signature
     replicas: int = 1  # instances of the step's service

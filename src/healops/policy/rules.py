@@ -40,7 +40,8 @@ class RulePolicy:
         target_recent = [t for t in ctx.target_actions if t >= now - c.per_target.window_s]
         if len(target_recent) >= c.per_target.count:
             return Decision(Verdict.ESCALATE,
-                            f"rate limit: {len(target_recent)} actions on {step.target} within "
+                            f"rate limit: {step.action} ran {len(target_recent)} times on "
+                            f"{step.target} within "
                             f"{c.per_target.window_s:.0f}s", "rate_limit_target")
         all_recent = [t for t in ctx.all_actions if t >= now - c.global_limit.window_s]
         if len(all_recent) >= c.global_limit.count:

@@ -39,3 +39,32 @@ def test_a_series_that_keeps_reporting_never_goes_stale() -> None:
     det = SymptomDetector([RULE], warmup_s=0, halflife_s=60, stale_s=30)
     fired, cleared = _run(det, (A,), [0.5], range(0, 400, 10))
     assert fired == ["auth-1"] and cleared == []
+
+
+def test_increase_holds_through_a_crash_loop_and_clears_after_it() -> None:
+    rule = SymptomRule(metric="process_restarts_total", kind="restarts", transform="increase",
+                       window_s=300, threshold=0.5, clear_s=30)
+    det = SymptomDetector([rule], warmup_s=0, halflife_s=60)
+    key = (SeriesKey.of("process_restarts_total", service="cache", instance="cache-1"),)
+    restarts = 0.0
+    held: list[float] = []
+    cleared_at: list[int] = []
+    for t in range(0, 2400, 10):
+        if t in (100, 200, 360, 600):  # back-off: restarts further and further apart
+            restarts += 1
+        up = det.observe(MetricBatch(float(t), key, np.array([restarts])))
+        held += [a.held_s for a in up.firing if 100 < t < 600]
+        cleared_at += [t for _ in up.cleared]
+    # Between restarts the symptom keeps holding, so settle times see one long symptom.
+    assert held and min(held) >= 0 and max(held) >= 400
+    assert len(cleared_at) == 1 and 600 + 150 < cleared_at[0] < 600 + 2 * 300
+
+
+def test_increase_reads_a_counter_reset_as_a_restart_not_a_drop() -> None:
+    rule = SymptomRule(metric="restarts", kind="restarts", transform="increase",
+                       window_s=300, threshold=0.5)
+    det = SymptomDetector([rule], warmup_s=0, halflife_s=60)
+    key = (SeriesKey.of("restarts", service="a", instance="a-1"),)
+    fired = [len(det.observe(MetricBatch(float(t), key, np.array([v]))).fired)
+             for t, v in ((0, 5.0), (10, 5.0), (20, 1.0))]
+    assert fired == [0, 0, 1]

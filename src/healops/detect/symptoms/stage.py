@@ -29,8 +29,9 @@ from healops.domain.signals import Anomaly, MetricBatch, SeriesKey
 
 __all__ = ["SymptomDetector", "SymptomUpdate"]
 
-_VALUE, _RATE, _TTL, _Z = 0, 1, 2, 3
-_TRANSFORMS = {"value": _VALUE, "rate": _RATE, "time_to_limit": _TTL, "zscore": _Z}
+_VALUE, _RATE, _TTL, _Z, _INC = 0, 1, 2, 3, 4
+_TRANSFORMS = {"value": _VALUE, "rate": _RATE, "time_to_limit": _TTL, "zscore": _Z,
+               "increase": _INC}
 _MAD_TO_SIGMA = 1.4826
 
 
@@ -47,14 +48,14 @@ class _Rows:
     """Struct-of-arrays state for every (series, rule) row."""
 
     _FLOAT_COLS = ("prev_v", "prev_t", "slope", "mean", "mad", "first_t", "cond_since",
-                   "clear_since", "started", "last_x", "last_base")
+                   "clear_since", "started", "last_x", "last_base", "acc")
 
     def __init__(self) -> None:
         self.n = 0
         empty: FloatArray = np.full(0, np.nan)
         self.prev_v = self.prev_t = self.slope = self.mean = self.mad = empty
         self.first_t = self.cond_since = self.clear_since = self.started = empty
-        self.last_x = self.last_base = empty
+        self.last_x = self.last_base = self.acc = empty
         self.firing: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.rule: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.series: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
@@ -94,6 +95,7 @@ class SymptomDetector:
         self._for = np.array([x.for_s for x in r], dtype=float)
         self._clear = np.array([x.clear_s for x in r], dtype=float)
         self._trend = np.array([x.trend_s for x in r], dtype=float)
+        self._window = np.array([x.window_s for x in r], dtype=float)
 
     @property
     def series_count(self) -> int:
@@ -142,6 +144,11 @@ class SymptomDetector:
         with np.errstate(divide="ignore", invalid="ignore"):
             delta = v - prev_v
             rate = np.where(delta >= 0, delta, v) / dt
+        # increase: a decayed sum of the counter's rises (a drop is a reset: count v).
+        is_inc = tr == _INC
+        rise = np.where(have_prev & ok, np.where(delta >= 0, delta, v), 0.0)
+        decay = np.exp(-np.nan_to_num(dt, nan=0.0) / self._window[ri])
+        acc = np.nan_to_num(st.acc[rows], nan=0.0) * np.where(have_prev, decay, 1.0) + rise
         # Time-to-limit follows Holt's linear trend: a smoothed level (about a minute) and a
         # slope smoothed over the rule's trend_s, so one noisy sample cannot make a trend.
         is_ttl = self._transform[ri] == _TTL
@@ -172,8 +179,8 @@ class SymptomDetector:
             z = np.where(np.isnan(mean), 0.0, (v - mean) / scale)
             ratio = np.where(np.abs(mean) > 1e-12, v / mean, np.inf)
         x = np.select(
-            [tr == _VALUE, tr == _RATE, tr == _TTL, tr == _Z],
-            [v, np.where(have_prev, rate, np.nan), ttl, z],
+            [tr == _VALUE, tr == _RATE, tr == _TTL, tr == _Z, is_inc],
+            [v, np.where(have_prev, rate, np.nan), ttl, z, acc],
         )
         thr = self._threshold[ri]
         with np.errstate(invalid="ignore"):
@@ -212,6 +219,7 @@ class SymptomDetector:
         st.prev_v[rows] = np.where(ok, v, prev_v)
         st.prev_t[rows] = np.where(ok, now, prev_t)
         st.slope[rows] = np.where(ttl_ok, slope, st.slope[rows])
+        st.acc[rows] = np.where(is_inc & ok, acc, st.acc[rows])
         st.first_t[rows] = np.where(ok, first_t, st.first_t[rows])
         st.cond_since[rows] = cond_since
         st.clear_since[rows] = clear_since
