@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from healops import __version__
+from healops.api import cli as api_cli
+from healops.itsm import cli as itsm_cli
 
 app = typer.Typer(help="healops: a self-healing IT service management engine.",
                   no_args_is_help=True)
@@ -17,6 +19,14 @@ bench_app = typer.Typer(
 )
 app.add_typer(lab_app, name="lab")
 app.add_typer(bench_app, name="bench")
+itsm_cli.register(app)
+app.command("serve")(api_cli.serve)
+app.command("incidents")(api_cli.incidents)
+app.command("show")(api_cli.show)
+app.command("approve")(api_cli.approve)
+app.command("reject")(api_cli.reject)
+app.command("runbooks")(api_cli.runbooks)
+app.add_typer(api_cli.token_app, name="token")
 
 
 @app.command()
@@ -57,12 +67,13 @@ def lab_sim(
     incidents: int | None = typer.Option(None, help="How many incidents to inject."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     db: str = typer.Option("sqlite://", help="Where the engine keeps records (SQLAlchemy URL)."),
+    jobs: int = typer.Option(2, min=1, help="Processes: 2 runs the baseline beside healops."),
 ) -> None:
     """Run the simulated estate against the engine and print the scoreboard."""
     from healops.lab.cli import run_sim
 
     raise typer.Exit(run_sim(scenario=scenario, seed=seed, incidents=incidents, as_json=json_out,
-                             db_url=db))
+                             db_url=db, jobs=jobs))
 
 
 @bench_app.command("nab")
