@@ -22,6 +22,7 @@ from healops.api.tokens import Role, TokenInfo, TokenStore
 __all__ = [
     "COOKIE",
     "PUBLIC",
+    "REQUIRE",
     "ROLE_KEY",
     "WEBHOOK",
     "ApiError",

@@ -21,7 +21,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["approve", "incidents", "reject", "runbooks", "serve", "show", "token_app"]
+__all__ = ["approve", "incidents", "reject", "runbooks", "serve", "show", "token_app",
+           "token_create", "token_list", "token_revoke"]
 
 _URL = typer.Option("http://127.0.0.1:8080", "--url", envvar="HEALOPS_URL",
                     help="Base URL of a running `healops serve`.")

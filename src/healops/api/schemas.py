@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from healops.api.tokens import Role
 
 __all__ = [
+    "ActionOut",
     "ActivityBucket",
     "ApprovalIn",
     "AuditEntryOut",
@@ -18,6 +19,7 @@ __all__ = [
     "ProblemOut",
     "ApprovalOut",
     "DashboardOut",
+    "DecisionOut",
     "ErrorOut",
     "HealthOut",
     "HypothesisOut",
@@ -26,6 +28,7 @@ __all__ = [
     "PendingStepOut",
     "RejectIn",
     "RunbookOut",
+    "RunbookStepOut",
     "ServiceOut",
     "TimelineEntryOut",
     "TokenCreated",

@@ -26,7 +26,7 @@ from sqlalchemy import Float, MetaData, String, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-__all__ = ["IssuedToken", "Role", "TokenInfo", "TokenStore", "hash_token"]
+__all__ = ["IssuedToken", "Role", "TokenInfo", "TokenRow", "TokenStore", "hash_token"]
 
 _TOKEN = re.compile(r"hot_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 
