@@ -34,6 +34,9 @@ def test_token_create_prints_a_working_token_once_and_stores_its_hash(tmp_path: 
     assert store.verify(token) is None
     bad = runner.invoke(app, ["token", "create", "--role", "root", "--db", db])
     assert bad.exit_code == 2 and "unknown role" in bad.output
+    colon = runner.invoke(app, ["token", "create", "--role", "viewer", "--name", "a: b",
+                                "--db", db])
+    assert colon.exit_code == 2 and "must be" in colon.output
 
 
 @pytest.mark.integration
@@ -47,6 +50,7 @@ def test_operator_commands_over_http() -> None:
         assert listed.exit_code == 0 and served.pending in listed.stdout
         shown = runner.invoke(app, ["show", served.pending, *base, "--token", viewer])
         assert shown.exit_code == 0 and "awaiting approval: failover db" in shown.stdout
+        assert "CHG-" in shown.stdout and "on_hold" in shown.stdout
         books = runner.invoke(app, ["runbooks", *base, "--token", viewer])
         assert books.exit_code == 0 and "failover" in books.stdout
         denied = runner.invoke(app, ["approve", served.pending, *base, "--token", viewer])

@@ -167,6 +167,11 @@ def show(incident_id: str, url: str = _URL, token: str = _TOKEN) -> None:
     inc = _call("GET", url, token, f"/api/v1/incidents/{quote(incident_id, safe='')}")
     out.print(f"[bold]{inc['id']}[/bold] {inc['state']} on {inc['service']} "
               f"(opened {_when(inc['opened_at'])} UTC)")
+    rec = inc.get("record")
+    if rec:
+        breach = " [red]SLA breached[/red]" if rec["breached"] else ""
+        out.print(f"{rec['priority']} · {rec['state']} · {rec['assignment_group'] or '-'} · "
+                  f"resolution due {_when(rec['resolution_due_at'])} UTC{breach}")
     if inc["diagnosis"]:
         out.print(f"diagnosis: {inc['diagnosis']}")
     for h in inc["hypotheses"]:
@@ -175,6 +180,14 @@ def show(incident_id: str, url: str = _URL, token: str = _TOKEN) -> None:
     for p in inc["pending"]:
         out.print(f"[magenta]awaiting approval:[/magenta] {p['action']} {p['target']} "
                   f"(runbook {p['runbook']}, {p['risk']} risk)")
+    if inc.get("changes"):
+        changes = Table(title="changes")
+        for col in ("change", "kind", "state", "action", "approved by", "outcome"):
+            changes.add_column(col)
+        for c in inc["changes"]:
+            changes.add_row(c["id"], c["kind"], c["state"], f"{c['action']} {c['target']}",
+                            c["approved_by"] or "-", c["outcome"] or "-")
+        out.print(changes)
     table = Table(title="timeline")
     for col in ("time (UTC)", "kind", "message"):
         table.add_column(col)
@@ -240,7 +253,11 @@ def token_create(
     except ValueError:
         err.print(f"unknown role {role!r}; use one of {', '.join(x.value for x in Role)}")
         raise typer.Exit(2) from None
-    issued = _token_store(db).create(role=r, name=name, now=SystemClock().now())
+    try:
+        issued = _token_store(db).create(role=r, name=name, now=SystemClock().now())
+    except ValueError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2) from None
     err.print(f"token {issued.info.id} ({r}) for {name}; store it now, it is not shown again:")
     print(issued.token)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from healops.api.tokens import Role
+from healops.api.tokens import NAME_PATTERN, Role
 
 __all__ = [
     "ActionOut",
@@ -198,7 +198,7 @@ class DashboardOut(_Out):
 
 class TokenIn(_In):
     role: Role
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w .@-]+$")
+    name: str = Field(pattern=NAME_PATTERN)
 
 
 class TokenOut(_Out):

@@ -26,9 +26,12 @@ from sqlalchemy import Float, MetaData, String, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-__all__ = ["IssuedToken", "Role", "TokenInfo", "TokenRow", "TokenStore", "hash_token"]
+__all__ = ["NAME_PATTERN", "IssuedToken", "Role", "TokenInfo", "TokenRow", "TokenStore",
+           "hash_token"]
 
 _TOKEN = re.compile(r"hot_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
+# A name goes into timelines as "approved by <name>: <comment>", so no colon in it.
+NAME_PATTERN = r"^[\w .@-]{1,100}$"
 
 
 class Role(enum.StrEnum):
@@ -104,6 +107,9 @@ class TokenStore:
         _Base.metadata.create_all(engine, checkfirst=True)
 
     def create(self, *, role: Role, name: str, now: float) -> IssuedToken:
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise ValueError(f"token name {name!r} must be 1-100 letters, digits, spaces "
+                             "or . @ _ -")
         tid = secrets.token_hex(6)
         token = f"hot_{tid}_{secrets.token_urlsafe(32)}"
         with Session(self.engine) as s, s.begin():
