@@ -69,6 +69,7 @@ def test_every_page_renders_for_a_viewer(served: Served) -> None:
     dash = c.get("/ui/dashboard").text
     assert "MTTD" in dash and "MTTR" in dash and "pages per hour" in dash
     assert dash.count("<rect") == 4 * 24  # four activity charts of 24 hourly bars
+    assert re.search(r"<td>db</td><td>100\.000%</td>", dash)
     assert c.get("/ui/incidents/INC-404").status_code == 404
     assert c.get("/ui/static/app.css").headers["content-type"].startswith("text/css")
     assert c.get("/ui/static/nope.css").status_code == 404

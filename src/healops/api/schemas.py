@@ -191,6 +191,8 @@ class DashboardOut(_Out):
     pages: int
     tickets: int
     by_state: dict[str, int]
+    availability: dict[str, float] = Field(
+        {}, description="per service: mean share of instances up over the kept SLI history")
     bucket_s: float = 3600.0
     activity: list[ActivityBucket] = Field(
         [], description="the last 24 buckets, oldest first, ending at the current clock time")

@@ -191,7 +191,8 @@ class Views:
             auto_resolution_rate=round(auto / len(resolved), 4) if resolved else None,
             mttd_s=round(sum(detect) / len(detect), 1) if detect else None,
             mttr_s=round(sum(repair) / len(repair), 1) if repair else None,
-            pages=pages, tickets=tickets, by_state=by_state, bucket_s=bucket_s,
+            pages=pages, tickets=tickets, by_state=by_state, availability=self.availability(),
+            bucket_s=bucket_s,
             activity=self._activity(bucket_s, auto_ids))
 
     def _activity(self, bucket_s: float, auto_ids: set[str]) -> list[ActivityBucket]:
@@ -212,6 +213,14 @@ class Views:
             add(ts, 3)
         return [ActivityBucket(start=first + i * bucket_s, opened=c[0], auto_resolved=c[1],
                                escalated=c[2], pages=c[3]) for i, c in enumerate(counts)]
+
+    def availability(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for s in self.config.topology.services:
+            points = self.sli(s.name, "up")
+            if points:
+                out[s.name] = round(sum(p.value for p in points) / len(points), 5)
+        return out
 
     def sli(self, service: str, metric: str) -> list[SliPoint]:
         with self.runtime.lock:
