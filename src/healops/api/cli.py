@@ -13,6 +13,7 @@ comes to exist.
 from __future__ import annotations
 
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,8 @@ def serve(
                              "faults injected on a schedule and a fast simulated clock."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
-    db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL; overrides store_url."),
+    db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL; overrides store_url "
+                                  "(lab default: a new SQLite file in a temporary folder)."),
     interval: float = typer.Option(
         5.0, help="Seconds between engine ticks (lab default: 0.1, each 10 simulated s)."),
     seed: int = typer.Option(1, help="Lab only: seed of the estate and the faults."),
@@ -104,7 +106,9 @@ def serve(
         err.print(str(exc))
         raise typer.Exit(2) from exc
     if lab:
-        url = db or "sqlite://"
+        # A fresh file per run: incident ids restart with the simulation, and a file lets
+        # the loop thread and the request threads use their own connections.
+        url = db or f"sqlite:///{tempfile.mkdtemp(prefix='healops-lab-')}/lab.db"
         built = build_lab_runtime(
             seed=seed, db_url=url, interval_s=interval if interval != 5.0 else 0.1,
             faults=[(60.0 + 900.0 * i, name, "db" if name == "slow_dependency" else None)

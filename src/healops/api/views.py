@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 from healops.api.schemas import (
     ActionOut,
@@ -35,6 +36,21 @@ from healops.store.queries import IncidentQueries, IncidentRecord
 
 __all__ = ["Views"]
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _locked(method: Callable[Concatenate[Views, P], T]) -> Callable[Concatenate[Views, P], T]:
+    """Reads take the runtime's lock: they never see half a tick, and an in-memory SQLite
+    database (one shared connection) is never used by two threads at once."""
+
+    def wrapper(self: Views, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with self.runtime.lock:
+            return method(self, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+    return wrapper
+
 
 
 @dataclass
@@ -51,6 +67,7 @@ class Views:
         engine: Engine = self.runtime.engine
         return engine
 
+    @_locked
     def records(self) -> dict[str, ItsmIncidentRecord]:
         if self.itsm is None:
             return {}
@@ -66,6 +83,7 @@ class Views:
             updated_at=r.updated_at, resolved_at=r.resolved_at, escalated_at=r.escalated_at,
             awaiting_approval=r.state == IncidentState.AWAITING_APPROVAL.value)
 
+    @_locked
     def incidents(self, *, state: str | None = None, service: str | None = None,
                   priority: str | None = None, limit: int = 200,
                   offset: int = 0) -> list[IncidentSummary]:
@@ -79,6 +97,7 @@ class Views:
         rows.sort(key=lambda r: (r.state in done, r.priority or "P9", -r.opened_at, r.id))
         return rows[offset:offset + limit]
 
+    @_locked
     def incident(self, incident_id: str) -> IncidentDetail | None:
         rec = self.queries.incident(incident_id)
         if rec is None:
@@ -123,12 +142,14 @@ class Views:
                      for a in self.queries.actions(incident_id)],
             timeline=self.timeline(incident_id) or [])
 
+    @_locked
     def timeline(self, incident_id: str) -> list[TimelineEntryOut] | None:
         if self.queries.incident(incident_id) is None:
             return None
         return [TimelineEntryOut(ts=e.ts, kind=e.kind, message=e.message, data=e.data)
                 for e in self.queries.timeline(incident_id)]
 
+    @_locked
     def runbooks(self) -> list[RunbookOut]:
         out = []
         for rb in self.config.runbooks:
@@ -151,6 +172,7 @@ class Views:
                 bad += r.failures
         return ok, bad
 
+    @_locked
     def services(self) -> list[ServiceOut]:
         with self.runtime.lock:
             active = [(i.id, i.state, set(i.services)) for i in self.engine.incidents.values()
@@ -168,6 +190,7 @@ class Views:
                                   health=health, incidents=[iid for iid, _ in mine]))
         return out
 
+    @_locked
     def dashboard(self, bucket_s: float = 3600.0) -> DashboardOut:
         by_state = self.queries.state_counts()
         with self.runtime.lock:
@@ -214,6 +237,7 @@ class Views:
         return [ActivityBucket(start=first + i * bucket_s, opened=c[0], auto_resolved=c[1],
                                escalated=c[2], pages=c[3]) for i, c in enumerate(counts)]
 
+    @_locked
     def availability(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for s in self.config.topology.services:
@@ -227,6 +251,7 @@ class Views:
             return self.runtime.sli.get(service, metric)
 
     # ---- ITSM records (read-only) ----------------------------------------------------
+    @_locked
     def changes(self, *, incident_id: str | None = None, state: str | None = None,
                 kind: str | None = None, limit: int = 200, offset: int = 0) -> list[ChangeOut]:
         if self.itsm is None:
@@ -234,10 +259,12 @@ class Views:
         return [ChangeOut(**asdict(c)) for c in self.itsm.list_changes(
             incident_id=incident_id, state=state, kind=kind, limit=limit, offset=offset)]
 
+    @_locked
     def change(self, change_id: str) -> ChangeOut | None:
         c = self.itsm.get_change(change_id) if self.itsm else None
         return ChangeOut(**asdict(c)) if c else None
 
+    @_locked
     def problems(self, *, state: str | None = None, limit: int = 200,
                  offset: int = 0) -> list[ProblemOut]:
         if self.itsm is None:
@@ -245,10 +272,12 @@ class Views:
         return [ProblemOut(**asdict(p))
                 for p in self.itsm.list_problems(state=state, limit=limit, offset=offset)]
 
+    @_locked
     def problem(self, problem_id: str) -> ProblemOut | None:
         p = self.itsm.get_problem(problem_id) if self.itsm else None
         return ProblemOut(**asdict(p)) if p else None
 
+    @_locked
     def audit(self, *, subject: str | None = None, kind: str | None = None,
               after_seq: int = 0, limit: int = 500) -> list[AuditEntryOut]:
         if self.itsm is None:
@@ -258,6 +287,7 @@ class Views:
                 for e in self.itsm.audit_entries(subject=subject, kind=kind,
                                                  after_seq=after_seq, limit=limit)]
 
+    @_locked
     def verify_audit(self) -> AuditVerifyOut:
         if self.itsm is None:
             return AuditVerifyOut(ok=True, entries=0, head="", problems=[])
