@@ -225,3 +225,34 @@ def test_a_tampered_audit_row_shows_in_the_verify_endpoint(served: Served) -> No
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"))
     report = c.get("/api/v1/audit/verify", headers=operator).json()
     assert report["ok"] is False and any("seq 1" in p for p in report["problems"])
+
+
+def test_a_recurring_bad_deploy_shows_as_a_problem_and_in_the_track_record() -> None:
+    from tests.api._app import Client
+
+    from healops.api.app import create_app
+    from healops.api.wiring import build_lab_runtime
+
+    # The same bad deploy on catalog three times, half an hour apart: each is rolled back
+    # by automation, and the third opens a problem record.
+    lab = build_lab_runtime(faults=[(t, "bad_deploy_errors", "catalog")
+                                    for t in (0.0, 1800.0, 3600.0)])
+    app = create_app(lab.runtime, config=lab.engine.config, db=lab.store.engine)
+    admin = app.state.tokens.create(role=Role.ADMIN, name="admin", now=0.0).token
+    c, h = Client(app), {"Authorization": f"Bearer {admin}"}
+    assert lab.runtime.run_until(
+        lambda: bool(c.get("/api/v1/problems", headers=h).json()), max_ticks=800)
+    [problem] = c.get("/api/v1/problems", headers=h).json()
+    assert problem["signature"] == "bad_deploy:catalog" and len(problem["incident_ids"]) == 3
+    assert c.get(f"/api/v1/problems/{problem['id']}", headers=h).json() == problem
+    lab.runtime.run_until(lambda: all(not i.active for i in lab.engine.incidents.values()),
+                          max_ticks=200)
+    books = {b["name"]: b for b in c.get("/api/v1/runbooks", headers=h).json()}
+    assert books["rollback-bad-deploy"]["successes"] == 3
+    assert books["rollback-bad-deploy"]["failures"] == 0
+    dash = c.get("/api/v1/dashboard", headers=h).json()
+    assert dash["resolved"] == dash["auto_resolved"] == 3 and dash["auto_resolution_rate"] == 1
+    assert dash["mttr_s"] > 0 and dash["pages"] == 0
+    changes = c.get("/api/v1/changes", headers=h).json()
+    assert len(changes) == 3 and {ch["action"] for ch in changes} == {"rollback"}
+    assert all(ch["kind"] in ("standard", "normal") and ch["approved_by"] for ch in changes)
