@@ -241,7 +241,8 @@ class Engine:
         return PolicyContext(run.plan, tuple(same),
                              tuple(self._all_actions),
                              tuple(self._sig_failures.get(run.plan.signature, ())),
-                             replicas, disrupted, touches)
+                             replicas, disrupted, touches,
+                             self.stats.streak(run.plan.signature, step.action))
 
     def _drive(self, inc: Incident, w: _Work, run: PlanRun, now: float) -> None:
         if run.state is RunState.PENDING:

@@ -171,6 +171,15 @@ class FreezeWindow(_Model):
     reason: str = ""
 
 
+class Autonomy(_Model):
+    """Autonomy is earned: a runbook step that needed approval runs on its own once it has
+    been verified to fix the same signature ``earn_after`` times in a row (one failure starts
+    the count again). Only risks up to ``up_to_risk`` can be earned; escalate-only never."""
+
+    earn_after: int = Field(5, ge=0, description="0: autonomy is never earned")
+    up_to_risk: Risk = "medium"
+
+
 class PolicyConfig(_Model):
     mode: Literal["auto", "shadow", "manual"] = Field(
         "auto", description="shadow: recommend, never act; manual: page a human for everything"
@@ -183,6 +192,7 @@ class PolicyConfig(_Model):
     )
     global_limit: RateLimit = RateLimit(count=30, window_s=600)
     circuit_breaker: RateLimit = RateLimit(count=3, window_s=86400)
+    autonomy: Autonomy = Autonomy()
     blast_radius: BlastRadius = BlastRadius()
     freeze_windows: list[FreezeWindow] = []
 

@@ -25,6 +25,9 @@ class Escalation:
     tried: tuple[str, ...]
     similar: tuple[str, ...]
     suggested: tuple[str, ...]
+    # What the page is about: for an approval, the services its steps touch; for an
+    # escalation, every service of the incident.
+    services: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -68,4 +71,6 @@ def build_escalation(
         incident.id, kind, reason, incident.service, tuple(incident.timeline),
         tuple(dict.fromkeys(evidence)), tuple(hyps) or ("no hypothesis",), tuple(tried),
         diagnosis.similar if diagnosis else (), tuple(dict.fromkeys(suggested)),
+        tuple(dict.fromkeys(s.service for p in plans for s in p.steps))
+        if kind == "approval" else tuple(sorted(incident.services)),
     )

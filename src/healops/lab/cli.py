@@ -106,7 +106,8 @@ def run_sim(*, scenario: str, seed: int, incidents: int | None, as_json: bool,
         print(json.dumps(result))
         return 0
     console = Console()
-    cols = ("injected", "detected", "auto_resolved", "escalated", "escalated_correctly",
+    cols = ("injected", "detected", "auto_resolved", "resolved_after_approval", "escalated",
+            "escalated_correctly",
             "harmful_actions", "mttd_s", "mttr_s", "pages", "tickets", "downtime_s")
     for who in ("healops", "baseline"):
         table = Table(title=f"{who}: scenario {result['scenario']}, seed {result['seed']}, "
@@ -117,7 +118,8 @@ def run_sim(*, scenario: str, seed: int, incidents: int | None, as_json: bool,
                                                     else ""), justify="right")
         data = result[who]
         assert isinstance(data, dict)
-        for cls in sorted(data, key=lambda k: (k == "overall", k)):
+        rows = sorted(data, key=lambda k: (k in ("simultaneous", "overall"), k == "overall", k))
+        for cls in rows:
             table.add_row(cls, *(_fmt(data[cls].get(c, "")) for c in cols),
                           style="bold" if cls == "overall" else None)
         console.print(table)

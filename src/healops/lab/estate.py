@@ -114,7 +114,8 @@ class Estate:
         self.order = self._topo_order()
         self.pending_changes: list[ChangeEvent] = []
         self._keys: tuple[SeriesKey, ...] = ()
-        self._key_sig: tuple[str, ...] = ()
+        self._key_sig: tuple[tuple[str, ...], ...] = ()
+        self._base_lat = {n: self._base_latency(n) for n in self.services}
         self.last_tick = start
 
     def topology(self) -> Topology:
@@ -168,12 +169,10 @@ class Estate:
         rnd = self.rng.random
         eff_err: dict[str, float] = {}
         eff_lat: dict[str, float] = {}
-        names: list[str] = []
         vals: list[float] = []
-
-        def emit(metric: str, svc: str, inst: str, v: float) -> None:
-            names.append(f"{metric}|{svc}|{inst}")
-            vals.append(v)
+        emit = vals.append  # in the order of _layout_keys
+        n_inst = sum(len(self.services[n].instances) for n in self.order)
+        gauss = iter(self.np_rng.standard_normal(4 * n_inst + len(self.order)).tolist())
 
         for name in self.order:
             st = self.services[name]
@@ -221,59 +220,67 @@ class Estate:
                     lat *= 3.5
                 err = 1.0 - (1.0 - own_err) * dep_ok
                 lat_total = lat + dep_lat
-                noise = 1.0 + 0.04 * self.np_rng.standard_normal()
-                err_obs = min(1.0, max(0.0, err + 0.002 * self.np_rng.standard_normal()))
+                noise = 1.0 + 0.04 * next(gauss)
+                err_obs = min(1.0, max(0.0, err + 0.002 * next(gauss)))
                 if up:
                     svc_err_num += err * per_inst
                     svc_lat_num += lat_total * per_inst
                 alive = inst.up and now >= inst.down_until
                 # A drained instance is alive but gets no requests: no error or latency data.
-                emit("up", name, inst.name, 1.0 if alive else 0.0)
-                emit("requests_per_s", name, inst.name, per_inst * noise if up else 0.0)
-                emit("error_ratio", name, inst.name,
-                     err_obs if up else (math.nan if alive else 1.0))
-                emit("latency_p99_ms", name, inst.name, lat_total * noise if up else math.nan)
-                emit("saturation", name, inst.name, min(sat, 2.0) if up else 0.0)
-                emit("memory_ratio", name, inst.name,
-                     inst.memory + 0.005 * self.np_rng.standard_normal())
-                emit("disk_used_ratio", name, inst.name,
-                     inst.disk + 0.001 * self.np_rng.standard_normal())
-                emit("process_restarts_total", name, inst.name, float(inst.restarts))
+                emit(1.0 if alive else 0.0)  # up
+                emit(per_inst * noise if up else 0.0)  # requests_per_s
+                emit(err_obs if up else (math.nan if alive else 1.0))  # error_ratio
+                emit(lat_total * noise if up else math.nan)  # latency_p99_ms
+                emit(min(sat, 2.0) if up else 0.0)  # saturation
+                emit(inst.memory + 0.005 * next(gauss))  # memory_ratio
+                emit(inst.disk + 0.001 * next(gauss))  # disk_used_ratio
+                emit(float(inst.restarts))  # process_restarts_total
             served = per_inst * len(serving)
             st.errors = svc_err_num / served if serving else 1.0
             st.latency = svc_lat_num / served if serving else 5000.0
             eff_err[name] = st.errors
             eff_lat[name] = min(st.latency, 5000.0)
             if spec.has_cert:
-                emit("cert_expiry_seconds", name, "", st.cert_expiry - now)
+                emit(st.cert_expiry - now)
             if spec.auth:
-                emit("auth_failed_logins_per_s", name, "",
-                     max(0.0, 2.0 + st.login_attack + 0.5 * self.np_rng.standard_normal()))
+                emit(max(0.0, 2.0 + st.login_attack + 0.5 * next(gauss)))
             if spec.queue:
                 st.queue_depth = st.queue_depth + 4.0 * dt if st.queue_stalled else \
                     max(20.0, st.queue_depth * 0.5) + 3 * rnd()
-                emit("queue_depth", name, "", st.queue_depth)
-            base_lat = self._base_latency(name)
+                emit(st.queue_depth)
+            base_lat = self._base_lat[name]
             st.degraded = (st.errors > 0.02 or st.latency > 1.5 * base_lat or not serving
                            or st.queue_depth > 500
                            or (spec.has_cert and now >= st.cert_expiry))
-        sig = tuple(names)
+        sig = tuple(tuple(i.name for i in self.services[n].instances) for n in self.order)
         if sig != self._key_sig:
             self._key_sig = sig
-            self._keys = tuple(self._key(n) for n in names)
+            self._keys = self._layout_keys()
         changes, self.pending_changes = self.pending_changes, []
         return MetricBatch(now, self._keys, np.array(vals, dtype=float)), changes
+
+    _INSTANCE_METRICS = ("up", "requests_per_s", "error_ratio", "latency_p99_ms", "saturation",
+                         "memory_ratio", "disk_used_ratio", "process_restarts_total")
+
+    def _layout_keys(self) -> tuple[SeriesKey, ...]:
+        """The series of one tick, in the order ``tick`` emits their values."""
+        keys: list[SeriesKey] = []
+        for name in self.order:
+            st = self.services[name]
+            for inst in st.instances:
+                keys += (SeriesKey.of(m, service=name, instance=inst.name)
+                         for m in self._INSTANCE_METRICS)
+            spec = st.spec
+            for metric, present in (("cert_expiry_seconds", spec.has_cert),
+                                    ("auth_failed_logins_per_s", spec.auth),
+                                    ("queue_depth", spec.queue)):
+                if present:
+                    keys.append(SeriesKey.of(metric, service=name))
+        return tuple(keys)
 
     def _base_latency(self, name: str) -> float:
         spec = self.services[name].spec
         return spec.latency_ms + sum(self._base_latency(d) for d in spec.depends_on) * 0.5
-
-    @staticmethod
-    def _key(packed: str) -> SeriesKey:
-        metric, svc, inst = packed.split("|")
-        if inst:
-            return SeriesKey.of(metric, service=svc, instance=inst)
-        return SeriesKey.of(metric, service=svc)
 
     # ---- the control plane (what executors and humans call) --------------------------
     def deploy(self, service: str, now: float, *, effect: str = "") -> str:

@@ -173,7 +173,8 @@ class TrafficSurge(Fault):
     def present(self, estate: Estate, now: float) -> bool:
         st = estate.services[self.service]
         spec = st.spec
-        load = spec.base_rps * 1.25 * st.traffic_mult / max(len(st.instances), 1)
+        serving = sum(1 for i in st.instances if i.serving(now))
+        load = spec.base_rps * estate.diurnal(now) * st.traffic_mult / max(serving, 1)
         return load > 0.85 * spec.capacity_rps
 
     def human_fix(self, estate: Estate, now: float) -> None:

@@ -36,7 +36,8 @@ class EpisodeRecord:
     escalated: dict[int, bool] = field(default_factory=dict)
     escalation_complete: dict[int, bool] = field(default_factory=dict)
     human_fixed: dict[int, bool] = field(default_factory=dict)
-    approvals: int = 0
+    approved: dict[int, bool] = field(default_factory=dict)  # fixed after a human approved
+    root_named: dict[int, bool] = field(default_factory=dict)  # diagnosis named its service
     pages: int = 0
     tickets: int = 0
     manual: int = 0
@@ -108,8 +109,13 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
         episode.pages += 1
         if esc.kind == "escalation":
             episode.tickets += 1
+        about = set(esc.services) or engine.incidents[esc.incident_id].services
         for i, f in enumerate(episode.faults):
-            if f.service in engine.incidents[esc.incident_id].services:
+            if f.service not in about:
+                continue
+            if esc.kind == "approval":
+                episode.approved[i] = True
+            else:
                 episode.escalated[i] = True
                 episode.escalation_complete[i] = esc.complete
 
@@ -198,6 +204,13 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
             if f.cured_at is None:
                 f.human_fix(estate, clock.now())
                 f.cured_at, f.cured_by = clock.now(), "timeout"
+        named: set[str] = set()  # components the engine named as causes this episode
+        for inc_id in set(engine.incidents) - seen_incidents:
+            w = engine.work[inc_id]
+            named |= {r.plan.signature.split(":", 1)[1] for r in w.runs}
+            if w.diagnosis is not None:
+                named |= {c.component for c in w.diagnosis.causes}
+        episode.root_named = {i: f.service in named for i, f in enumerate(faults)}
         episode.ended = clock.now()
         episodes.append(episode)
         episode = None

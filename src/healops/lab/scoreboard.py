@@ -12,8 +12,9 @@ from healops.lab.runner import RunResult
 
 __all__ = ["score", "compare"]
 
-_KEYS = ("injected", "detected", "auto_resolved", "escalated", "escalated_correctly",
-         "harmful_actions", "pages", "tickets", "manual_interventions", "downtime_s")
+_KEYS = ("injected", "detected", "root_cause_named", "auto_resolved",
+         "resolved_after_approval", "escalated", "escalated_correctly", "harmful_actions",
+         "pages", "tickets", "manual_interventions", "downtime_s")
 
 
 def _stat(xs: list[float]) -> dict[str, float | None]:
@@ -33,12 +34,15 @@ def score(run: RunResult) -> dict[str, Any]:
         classes = [f.name for f in ep.faults]
         share = 1.0 / len(ep.faults)
         for i, f in enumerate(ep.faults):
-            for key in ("overall", f.name):
+            keys = ("overall", f.name) + (("simultaneous",) if len(ep.faults) > 1 else ())
+            for key in keys:
                 r = rows[key]
                 r["injected"] += 1
                 r["detected"] += i in ep.detected_at
-                r["auto_resolved"] += f.cured_by == "engine" and not ep.approvals \
-                    and not ep.escalated.get(i, False)
+                r["root_cause_named"] += ep.root_named.get(i, False)
+                by_engine = f.cured_by == "engine" and not ep.escalated.get(i, False)
+                r["auto_resolved"] += by_engine and not ep.approved.get(i, False)
+                r["resolved_after_approval"] += by_engine and ep.approved.get(i, False)
                 r["escalated"] += ep.escalated.get(i, False)
                 r["escalated_correctly"] += ep.escalated.get(i, False) \
                     and ep.escalation_complete.get(i, False)

@@ -23,6 +23,7 @@ class PolicyContext:
     replicas: int = 1  # instances of the step's service
     disrupted: int = 0  # instances of the service already drained/restarting by us
     touches: int = 1  # instances this step takes out of service at once
+    streak: int = 0  # verified successes in a row of this action for this signature
 
 
 class Policy(Protocol):

@@ -11,6 +11,8 @@ from healops.policy.base import PolicyContext
 
 __all__ = ["DISRUPTIVE", "RulePolicy"]
 
+_RISK_ORDER = ("low", "medium", "high")
+
 # Actions that take instances out of service while they run.
 DISRUPTIVE = frozenset({"restart", "drain", "replace", "stop", "kill"})
 
@@ -70,6 +72,14 @@ class RulePolicy:
                             f"confidence {plan.confidence:.2f} below {c.min_confidence:.2f}",
                             "confidence")
         gate = c.gates.get(step.risk, "escalate")  # type: ignore[call-overload]
+        earned = c.autonomy.earn_after > 0 and ctx.streak >= c.autonomy.earn_after \
+            and _RISK_ORDER.index(step.risk) <= _RISK_ORDER.index(c.autonomy.up_to_risk) \
+            if step.risk in _RISK_ORDER else False
+        if gate == "approval" and earned:
+            if c.mode == "shadow":
+                return Decision(Verdict.SHADOW, "shadow mode: recommended, not run", "mode")
+            return Decision(Verdict.AUTO, f"earned autonomy: {ctx.streak} verified fixes in a "
+                            f"row for {plan.signature}", "autonomy")
         if gate == "approval":
             return Decision(Verdict.APPROVAL, f"{step.risk}-risk action needs approval", "risk")
         if gate == "escalate":

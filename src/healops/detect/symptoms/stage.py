@@ -69,6 +69,25 @@ class _Rows:
         self.n += 1
 
 
+@dataclass(frozen=True)
+class _RowParams:
+    rows: npt.NDArray[np.int64]
+    tr: npt.NDArray[np.int64]
+    is_ttl: npt.NDArray[np.bool_]
+    is_inc: npt.NDArray[np.bool_]
+    is_z: npt.NDArray[np.bool_]
+    is_rate: npt.NDArray[np.bool_]
+    is_value: npt.NDArray[np.bool_]
+    window: FloatArray
+    trend: FloatArray
+    limit: FloatArray
+    thr: FloatArray
+    lt: npt.NDArray[np.bool_]
+    min_ratio: FloatArray
+    for_s: FloatArray
+    clear_s: FloatArray
+
+
 class SymptomDetector:
     """Turns metric batches into anomalies with rule hysteresis; no I/O, time from the data."""
 
@@ -86,6 +105,7 @@ class SymptomDetector:
         self._rows = _Rows()
         self._rows_of_series: list[list[int]] = []
         self._cache: tuple[tuple[SeriesKey, ...], np.ndarray, np.ndarray] | None = None
+        self._params: _RowParams | None = None
         r = self.rules
         self._transform = np.array([_TRANSFORMS[x.transform] for x in r], dtype=np.int64)
         self._lt = np.array([x.op == "<" for x in r], dtype=bool)
@@ -105,6 +125,7 @@ class SymptomDetector:
         """Row indices touched by this batch and, for each, the position of its value."""
         if self._cache is not None and self._cache[0] is keys:
             return self._cache[1], self._cache[2]
+        self._params = None
         rows: list[int] = []
         pos: list[int] = []
         for p, key in enumerate(keys):
@@ -127,6 +148,19 @@ class SymptomDetector:
         self._cache = (keys, out[0], out[1])
         return out
 
+    def _row_params(self, rows: np.ndarray) -> _RowParams:
+        """The rules' constants, gathered once per layout of the batch rather than per tick."""
+        if self._params is None or self._params.rows is not rows:
+            ri = self._rows.rule[rows]
+            tr = self._transform[ri]
+            self._params = _RowParams(
+                rows=rows, tr=tr, is_ttl=tr == _TTL, is_inc=tr == _INC, is_z=tr == _Z,
+                is_rate=tr == _RATE, is_value=tr == _VALUE, window=self._window[ri],
+                trend=self._trend[ri], limit=self._limit[ri], thr=self._threshold[ri],
+                lt=self._lt[ri], min_ratio=self._min_ratio[ri], for_s=self._for[ri],
+                clear_s=self._clear[ri])
+        return self._params
+
     def observe(self, batch: MetricBatch) -> SymptomUpdate:
         rows, pos = self._index(batch.keys)
         update = SymptomUpdate()
@@ -136,8 +170,7 @@ class SymptomDetector:
         now = batch.ts
         v = np.asarray(batch.values, dtype=float)[pos]
         ok = ~np.isnan(v)
-        ri = st.rule[rows]
-        tr = self._transform[ri]
+        p = self._row_params(rows)
         prev_v, prev_t = st.prev_v[rows], st.prev_t[rows]
         dt = now - prev_t
         have_prev = ~np.isnan(prev_v) & (dt > 0)
@@ -145,17 +178,19 @@ class SymptomDetector:
             delta = v - prev_v
             rate = np.where(delta >= 0, delta, v) / dt
         # increase: a decayed sum of the counter's rises (a drop is a reset: count v).
-        is_inc = tr == _INC
+        is_inc = p.is_inc
+        dtz = np.where(np.isnan(dt), 0.0, dt)
         rise = np.where(have_prev & ok, np.where(delta >= 0, delta, v), 0.0)
-        decay = np.exp(-np.nan_to_num(dt, nan=0.0) / self._window[ri])
-        acc = np.nan_to_num(st.acc[rows], nan=0.0) * np.where(have_prev, decay, 1.0) + rise
+        decay = np.exp(-dtz / p.window)
+        acc_old = st.acc[rows]
+        acc = np.where(np.isnan(acc_old), 0.0, acc_old) * np.where(have_prev, decay, 1.0) + rise
         # Time-to-limit follows Holt's linear trend: a smoothed level (about a minute) and a
         # slope smoothed over the rule's trend_s, so one noisy sample cannot make a trend.
-        is_ttl = self._transform[ri] == _TTL
-        dtz = np.nan_to_num(dt, nan=0.0)
+        is_ttl = p.is_ttl
         a_lvl = 1.0 - np.exp(-dtz / 60.0)
-        b_tr = 1.0 - np.exp(-dtz / self._trend[ri])
-        old_slope = np.nan_to_num(st.slope[rows], nan=0.0)
+        b_tr = 1.0 - np.exp(-dtz / p.trend)
+        old_slope = st.slope[rows]
+        old_slope = np.where(np.isnan(old_slope), 0.0, old_slope)
         level = st.mean[rows]
         pred = level + old_slope * dtz
         new_level = np.where(np.isnan(level), v, pred + a_lvl * (v - pred))
@@ -169,7 +204,7 @@ class SymptomDetector:
         slope = np.where(reset, 0.0, slope)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ttl = np.where(slope > 1e-12,
-                           (self._limit[ri] - new_level) / np.maximum(slope, 1e-12), np.inf)
+                           (p.limit - new_level) / np.maximum(slope, 1e-12), np.inf)
         ttl_ok = is_ttl & ok
         st.mean[rows] = np.where(ttl_ok, new_level, st.mean[rows])
         mean = np.where(is_ttl, np.nan, st.mean[rows])
@@ -178,20 +213,18 @@ class SymptomDetector:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(np.isnan(mean), 0.0, (v - mean) / scale)
             ratio = np.where(np.abs(mean) > 1e-12, v / mean, np.inf)
-        x = np.select(
-            [tr == _VALUE, tr == _RATE, tr == _TTL, tr == _Z, is_inc],
-            [v, np.where(have_prev, rate, np.nan), ttl, z, acc],
-        )
-        thr = self._threshold[ri]
+        x = np.where(p.is_value, v, np.where(p.is_rate, np.where(have_prev, rate, np.nan),
+                     np.where(is_ttl, ttl, np.where(p.is_z, z, acc))))
+        thr = p.thr
         with np.errstate(invalid="ignore"):
-            cond = np.where(self._lt[ri], x < thr, x > thr)
+            cond = np.where(p.lt, x < thr, x > thr)
         first_t = np.where(np.isnan(st.first_t[rows]), now, st.first_t[rows])
         warm = (now - first_t) >= self.warmup_s
-        is_z = tr == _Z
+        is_z = p.is_z
         cond &= ok & ~np.isnan(x)
-        cond &= ~is_z | (warm & (ratio >= self._min_ratio[ri]))
+        cond &= ~is_z | (warm & (ratio >= p.min_ratio))
         # A trend needs its smoothing window of history before it can say anything.
-        cond &= (tr != _TTL) | ((now - first_t) >= self._trend[ri])
+        cond &= ~is_ttl | ((now - first_t) >= p.trend)
         firing = st.firing[rows]
 
         # Baselines learn only from normal-looking samples (score before learn, refuse
@@ -211,8 +244,8 @@ class SymptomDetector:
         clear_since = np.where(cond | ~firing, np.nan,
                                np.where(np.isnan(st.clear_since[rows]), now,
                                         st.clear_since[rows]))
-        fire = cond & ~firing & ((now - cond_since) >= self._for[ri])
-        clear = firing & ~cond & ((now - clear_since) >= self._clear[ri])
+        fire = cond & ~firing & ((now - cond_since) >= p.for_s)
+        clear = firing & ~cond & ((now - clear_since) >= p.clear_s)
         new_firing = (firing | fire) & ~clear
         started = np.where(fire, cond_since, st.started[rows])
 
@@ -268,7 +301,7 @@ class SymptomDetector:
         return Anomaly(
             key=key,
             kind=rule.kind,
-            score=float(np.clip(score, 0.0, 1.0)),
+            score=min(1.0, max(0.0, float(score))),
             value=value,
             baseline=base,
             started_at=float(st.started[row]) if not np.isnan(st.started[row]) else now,
