@@ -9,6 +9,7 @@ import typer
 from healops import __version__
 from healops.api import cli as api_cli
 from healops.itsm import cli as itsm_cli
+from healops.lab.live import cli as demo_cli
 
 app = typer.Typer(help="healops: a self-healing IT service management engine.",
                   no_args_is_help=True)
@@ -19,6 +20,7 @@ bench_app = typer.Typer(
 )
 app.add_typer(lab_app, name="lab")
 app.add_typer(bench_app, name="bench")
+app.add_typer(demo_cli.app, name="demo")
 itsm_cli.register(app)
 app.command("serve")(api_cli.serve)
 app.command("incidents")(api_cli.incidents)

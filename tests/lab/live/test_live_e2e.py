@@ -117,3 +117,17 @@ def test_every_process_and_file_the_lab_created_is_gone(
 def test_the_whole_run_fits_the_ci_budget(finished_lab: tuple[LiveLab, float]) -> None:
     _, wall = finished_lab
     assert wall < 180.0
+
+
+def test_a_real_prometheus_and_alertmanager_watch_the_lab_when_installed(
+        finished_lab: tuple[LiveLab, float]) -> None:
+    lab, _ = finished_lab
+    if lab.monitoring is None or lab.monitoring.prometheus is None \
+            or lab.monitoring.alertmanager is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set and Prometheus or Alertmanager is not installed")
+        pytest.skip("Prometheus or Alertmanager is not installed; the lab runs without them")
+    alerted = [r.fault.name for r in lab.runs if r.alerted_at is not None]
+    assert alerted, f"Alertmanager sent no notification about any fault: {lab.summary()}"
+    assert all(r.alerted_at >= r.fault.injected_at - 1 for r in lab.runs  # type: ignore[operator]
+               if r.alerted_at is not None)

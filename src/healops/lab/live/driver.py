@@ -33,6 +33,7 @@ from healops.lab.live.diagnosis import TrailingSymptomDiagnoser
 from healops.lab.live.estate import VOLUME_QUOTA_BYTES, LiveEstate
 from healops.lab.live.faults import LiveFault, make_fault
 from healops.lab.live.loadgen import DailyShape, LoadGenerator
+from healops.lab.live.monitoring import Monitoring
 from healops.lab.live.routing import ActionRecord, LiveExecutor
 from healops.lab.live.telemetry import LiveTelemetry
 from healops.loop import Engine
@@ -91,6 +92,7 @@ class FaultRun:
     recovered_at: float | None = None
     escalated_at: float | None = None
     escalation: Escalation | None = None
+    alerted_at: float | None = None  # first Alertmanager notification about the service
     ended_at: float | None = None
     actions: list[ActionRecord] = field(default_factory=list)
     incidents: set[str] = field(default_factory=set)
@@ -121,6 +123,7 @@ class FaultRun:
             "fault": self.fault.name, "target": self.fault.target,
             "detected_s": rel(self.detected_at),
             "recovery_s": rel(self.recovered_at),
+            "alerted_s": rel(self.alerted_at),
             "actions": [f"{a.action} {a.target}" + ("" if a.ok else " (failed)")
                         for a in self.actions],
             "outcome": self.outcome(),
@@ -137,7 +140,7 @@ class LiveLab:
 
     def __init__(self, root: Path | None = None, *, haproxy: bool | None = None,
                  base_rps: float = 3.0, seed: int = 0, clock: Clock | None = None,
-                 max_fault_s: float = 90.0) -> None:
+                 max_fault_s: float = 90.0, monitoring: bool = True) -> None:
         self.clock = clock or SystemClock()
         self.estate = LiveEstate(root, haproxy=haproxy)
         self.base_rps = base_rps
@@ -156,6 +159,8 @@ class LiveLab:
         self.loadgen: LoadGenerator
         self.executor: LiveExecutor
         self.haproxy_exec: HaproxyExecutor | None = None
+        self.want_monitoring = monitoring
+        self.monitoring: Monitoring | None = None
 
     # ---- wiring ----------------------------------------------------------------------
     def start(self) -> None:
@@ -192,6 +197,10 @@ class LiveLab:
         self.engine = bootstrap(config, executor=self.executor, pager=self.pager,
                                 store=SqlAlchemyStore("sqlite://"))
         self.engine.diagnoser = TrailingSymptomDiagnoser(self.engine.diagnoser)
+        if self.want_monitoring:
+            self.monitoring = Monitoring(e.dir / "monitoring", ca_file=str(ca.path))
+            self.left_out.extend(self.monitoring.left_out)
+            self.monitoring.start()
         self.loadgen.start()
         del api
 
@@ -226,6 +235,8 @@ class LiveLab:
         self._drain_inbox()
         now = self.clock.now()
         batch = self.telemetry.poll(now)
+        if self.monitoring is not None:
+            self.monitoring.write_targets([(s, i, e.url(s, r)) for s, i, r in e.instances()])
         with self._lock:
             changes, self._changes = self._changes, []
         signals: list[Signal] = [*changes, batch]
@@ -300,6 +311,11 @@ class LiveLab:
             for ts, esc in self.pager.pages:
                 if ts >= t0 and esc.incident_id in run.incidents and run.escalated_at is None:
                     run.escalated_at, run.escalation = ts, esc
+            if run.alerted_at is None and self.monitoring is not None \
+                    and self.monitoring.receiver is not None:
+                run.alerted_at = next((now for a in self.monitoring.receiver.received()
+                                       if a.status == "firing" and a.starts_at >= t0 - 1
+                                       and a.label("service") == f.service), None)
             if f.lasts_s and not run.stopped and now >= t0 + f.lasts_s:
                 run.stopped = True
                 f.end(self)
@@ -335,6 +351,8 @@ class LiveLab:
     def close(self) -> None:
         if hasattr(self, "loadgen"):
             self.loadgen.stop()
+        if self.monitoring is not None:
+            self.monitoring.close()
         if hasattr(self, "telemetry"):
             self.telemetry.close()
         self.estate.close()

@@ -126,6 +126,14 @@ def _num(v: object) -> float | None:
 
 def render(lab: LiveLab) -> RenderableType:
     head = Text(f"healops live lab · {lab.estate.dir} · tick {lab.ticks}", style="bold")
+    mon = lab.monitoring
+    if mon is not None and mon.prometheus_url:
+        alerts = mon.receiver.received() if mon.receiver is not None else []
+        firing = sorted({f"{a.name}:{a.label('instance') or a.label('service')}"
+                         for a in alerts[-20:] if a.status == "firing"})
+        head.append(f"\nPrometheus {mon.prometheus_url} · Alertmanager notifications: "
+                    f"{len(alerts)}" + (f" (latest firing: {', '.join(firing[-3:])})"
+                                       if firing else ""), style="dim")
     parts: list[RenderableType] = [head, _services(lab), _faults(lab), _incidents(lab),
                                    _actions(lab)]
     if lab.left_out:
@@ -135,12 +143,12 @@ def render(lab: LiveLab) -> RenderableType:
 
 def final_table(summary: dict[str, Any]) -> Table:
     t = Table(title="healops live lab: faults, from injection")
-    for col in ("fault", "detected", "recovered", "actions", "outcome"):
+    for col in ("fault", "detected", "recovered", "actions", "outcome", "Alertmanager"):
         t.add_column(col)
     for f in summary["faults"]:
         t.add_row(f["fault"], _fmt(_num(f["detected_s"]), " s", 1),
                   _fmt(_num(f["recovery_s"]), " s", 1), ", ".join(f["actions"]) or "-",
-                  f["outcome"])
+                  f["outcome"], _fmt(_num(f.get("alerted_s")), " s", 1))
     rec = [float(f["recovery_s"]) for f in summary["faults"]
            if f["outcome"] == "healed" and f["recovery_s"] is not None]
     m = median(rec)
