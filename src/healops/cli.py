@@ -28,6 +28,7 @@ app.command("show")(api_cli.show)
 app.command("approve")(api_cli.approve)
 app.command("reject")(api_cli.reject)
 app.command("runbooks")(api_cli.runbooks)
+app.command("reload")(api_cli.reload)
 app.add_typer(api_cli.token_app, name="token")
 
 

@@ -27,6 +27,7 @@ from healops.itsm.escalation import Pager, build_escalation
 from healops.learn.stats import OutcomeStats
 from healops.plan.base import Planner
 from healops.policy.base import Policy, PolicyContext
+from healops.policy.rules import RulePolicy
 from healops.store.base import Store
 from healops.verify.symptoms import Check, verify_step
 
@@ -380,6 +381,14 @@ class Engine:
                 del self._busy[t]
 
     # ---- humans ----------------------------------------------------------------------
+    def reconfigure(self, config: HealopsConfig) -> None:
+        """Take a reloaded config (``healops.config.reload``: policy, runbooks, ITSM).
+        The policy is stateless, so a rule policy is rebuilt; the caller holds the tick
+        lock, so no decision sees half of each."""
+        self.config = config
+        if isinstance(self.policy, RulePolicy):
+            self.policy = RulePolicy(config.policy)
+
     def approve(self, incident_id: str, *, by: str, now: float) -> bool:
         inc = self.incidents.get(incident_id)
         if inc is None or inc.state is not IncidentState.AWAITING_APPROVAL:

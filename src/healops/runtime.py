@@ -25,16 +25,20 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from healops.clock import Clock
+from healops.config.load import load_config
+from healops.config.models import HealopsConfig
+from healops.config.reload import ReloadPlan, ReloadRefused, apply_reload, plan_reload
 from healops.domain.signals import MetricBatch, Sample, Signal
 from healops.observe.base import Source, SourceError
 from healops.observe.buffer import BufferSource
 
-__all__ = ["SLI_METRICS", "Runtime", "SliPoint", "Steppable"]
+__all__ = ["SLI_METRICS", "ConfigReloader", "Runtime", "SliPoint", "Steppable"]
 
 log = logging.getLogger(__name__)
 
@@ -193,3 +197,40 @@ class Runtime:
         with self.lock:
             return bool(self.engine.reject(incident_id, by=by, now=self.clock.now(),
                                            comment=comment))
+
+
+class ConfigReloader:
+    """Re-reads the config file a server started with and applies what may change live
+    (``healops.config.reload``), between two ticks, audited when the store keeps an
+    audit log. A file that does not validate raises ``ConfigError`` and changes nothing;
+    one that touches restart-only sections raises ``ReloadRefused`` and changes nothing."""
+
+    def __init__(self, runtime: Runtime, path: Path, loaded: HealopsConfig) -> None:
+        self.runtime = runtime
+        self.path = path
+        self.loaded = loaded  # the file as last applied
+        self._listeners: list[Callable[[HealopsConfig], None]] = []
+
+    def on_reload(self, listener: Callable[[HealopsConfig], None]) -> None:
+        """Call ``listener(running_config)`` after every reload that changed something."""
+        self._listeners.append(listener)
+
+    def reload(self, *, by: str) -> ReloadPlan:
+        new = load_config(self.path)
+        with self.runtime.lock:
+            plan = plan_reload(self.loaded, new)
+            if plan.needs_restart:
+                raise ReloadRefused(plan.needs_restart)
+            if plan.empty:
+                return plan
+            engine = self.runtime.engine
+            engine.reconfigure(apply_reload(engine.config, new))
+            audit = getattr(engine.store, "config_changed", None)
+            if audit is not None:
+                audit(self.loaded, new, by=by, now=self.runtime.clock.now(),
+                      source=str(self.path))
+            self.loaded = new
+            for listener in self._listeners:
+                listener(engine.config)
+        log.info("config reloaded from %s by %s: %s", self.path, by, ", ".join(plan.changed))
+        return plan

@@ -30,7 +30,7 @@ from healops.api.schemas import HealthOut
 from healops.api.tokens import Role, TokenStore
 from healops.api.views import Views
 from healops.config.models import HealopsConfig
-from healops.runtime import Runtime
+from healops.runtime import ConfigReloader, Runtime
 from healops.store.itsm_repo import ItsmRepository
 from healops.store.queries import IncidentQueries
 
@@ -113,6 +113,7 @@ def create_app(
     console: bool = True,
     itsm: ItsmRepository | None = None,
     page_times: Callable[[], Sequence[float]] = lambda: (),
+    reloader: ConfigReloader | None = None,
 ) -> FastAPI:
     """Build the app around a runtime and the database its store writes to.
 
@@ -130,6 +131,9 @@ def create_app(
     app.state.runtime = runtime
     app.state.views = Views(runtime, queries, config, pages,
                             itsm if itsm is not None else ItsmRepository(db), page_times)
+    app.state.reloader = reloader
+    if reloader is not None:
+        reloader.on_reload(lambda running: setattr(app.state.views, "config", running))
     register_runtime_metrics(registry, runtime, queries, pages)
 
     @app.exception_handler(ApiError)

@@ -16,13 +16,16 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["approve", "incidents", "reject", "runbooks", "serve", "show", "token_app",
+if TYPE_CHECKING:
+    from healops.runtime import ConfigReloader
+
+__all__ = ["approve", "incidents", "reject", "reload", "runbooks", "serve", "show", "token_app",
            "token_create", "token_list", "token_revoke"]
 
 _URL = typer.Option("http://127.0.0.1:8080", "--url", envvar="HEALOPS_URL",
@@ -97,7 +100,7 @@ def serve(
     from healops.clock import SystemClock
     from healops.config.load import ConfigError, default_config, load_config
     from healops.itsm.recorder import recording
-    from healops.runtime import Runtime
+    from healops.runtime import ConfigReloader, Runtime
     from healops.store.sqlalchemy import SqlAlchemyStore
 
     try:
@@ -105,6 +108,7 @@ def serve(
     except ConfigError as exc:
         err.print(str(exc))
         raise typer.Exit(2) from exc
+    from_file = cfg
     if lab:
         # A fresh file per run: incident ids restart with the simulation, and a file lets
         # the loop thread and the request threads use their own connections.
@@ -131,10 +135,14 @@ def serve(
                                now=runtime.clock.now())
         err.print("[bold]No API tokens yet; created an admin token (shown once):[/bold]")
         print(issued.token, file=sys.stderr, flush=True)
+    reloader = ConfigReloader(runtime, config, from_file) if config else None
     app = create_app(runtime, config=engine_cfg, db=store.engine, tokens=tokens,
                      pages=lambda: (pages.pages, pages.tickets),
                      page_times=lambda: list(pages.times),
-                     webhook_secret=webhook_secret or None, expect_loop=True)
+                     webhook_secret=webhook_secret or None, expect_loop=True,
+                     reloader=reloader)
+    if reloader is not None:
+        _reload_on_sighup(reloader)
     err.print(f"healops serving on http://{host}:{port}/ui (API: /docs, /openapi.json); "
               f"store {url}{'; lab mode' if lab else ''}")
     runtime.start()
@@ -142,6 +150,30 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         runtime.stop()
+
+
+def _reload_on_sighup(reloader: ConfigReloader) -> None:
+    """``kill -HUP`` reloads the config file, as Prometheus and HAProxy do; the reload
+    runs on its own thread, never inside the signal handler."""
+    import signal
+    import threading
+
+    def run() -> None:
+        try:
+            plan = reloader.reload(by="SIGHUP")
+            err.print(f"config reloaded from {reloader.path}: "
+                      f"{', '.join(plan.changed) or 'nothing changed'}")
+        except ValueError as exc:  # ConfigError and ReloadRefused: nothing was applied
+            err.print(f"[red]config not reloaded:[/red] {exc}")
+
+    signal.signal(signal.SIGHUP,
+                  lambda signum, frame: threading.Thread(target=run, daemon=True).start())
+
+
+def reload(url: str = _URL, token: str = _TOKEN) -> None:
+    """Reload a running server's config file: policy, runbooks, ITSM (needs an admin token)."""
+    r = _call("POST", url, token, "/api/v1/config/reload")
+    out.print(f"reloaded {r['source']}: {', '.join(r['changed']) or 'nothing changed'}")
 
 
 def incidents(

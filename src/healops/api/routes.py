@@ -18,6 +18,7 @@ from healops.api.schemas import (
     AuditEntryOut,
     AuditVerifyOut,
     ChangeOut,
+    ConfigReloadOut,
     DashboardOut,
     ErrorOut,
     IncidentDetail,
@@ -33,8 +34,11 @@ from healops.api.schemas import (
 )
 from healops.api.tokens import Role, TokenInfo, TokenStore
 from healops.api.views import Views
+from healops.config.load import ConfigError
 from healops.config.models import PolicyConfig
+from healops.config.reload import ReloadRefused
 from healops.domain.incidents import IncidentState
+from healops.runtime import ConfigReloader
 
 __all__ = ["create_api_router"]
 
@@ -51,6 +55,11 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such incident"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "the incident is not awaiting approval"}}
+
+
+_RELOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "no config file, or a change needs a restart"},
+    422: {"model": ErrorOut, "description": "the file does not validate; nothing changed"}}
 
 
 def _views(request: Request) -> Views:
@@ -195,6 +204,27 @@ def create_api_router() -> APIRouter:
     def audit_verify(request: Request) -> AuditVerifyOut:
         """Check the hash chain: a modified, deleted or reordered entry is reported."""
         return _views(request).verify_audit()
+
+    @router.post("/config/reload", tags=["config"], responses=_RELOAD_ERRORS,
+                 **guard(Role.ADMIN))
+    def reload_config(request: Request,
+                      principal: Annotated[Principal, Depends(REQUIRE[Role.ADMIN])]
+                      ) -> ConfigReloadOut:
+        """Re-read the config file the server started with and apply its policy, runbooks
+        and ITSM rules between two ticks; the change is audited. Anything else that
+        changed needs a restart, and then nothing is applied."""
+        reloader: ConfigReloader | None = request.app.state.reloader
+        if reloader is None:
+            raise ApiError(409, "no_config_file",
+                           "the server was started without --config; there is no file to "
+                           "reload (restart it with `healops serve --config FILE`)")
+        try:
+            plan = reloader.reload(by=principal.name)
+        except ConfigError as exc:
+            raise ApiError(422, "invalid_config", str(exc)) from exc
+        except ReloadRefused as exc:
+            raise ApiError(409, "restart_required", str(exc)) from exc
+        return ConfigReloadOut(source=str(reloader.path), changed=plan.changed)
 
     @router.get("/tokens", tags=["tokens"], **guard(Role.ADMIN))
     def list_tokens(request: Request) -> list[TokenOut]:

@@ -15,6 +15,7 @@ __all__ = [
     "AuditEntryOut",
     "AuditVerifyOut",
     "ChangeOut",
+    "ConfigReloadOut",
     "IncidentRecordOut",
     "ProblemOut",
     "ApprovalOut",
@@ -144,6 +145,11 @@ class ApprovalOut(_Out):
     verdict: str
     by: str
     state: str
+
+
+class ConfigReloadOut(_Out):
+    source: str = Field(description="the config file that was read")
+    changed: list[str] = Field(description="dotted paths that changed (values are not shown)")
 
 
 class RunbookStepOut(_Out):
