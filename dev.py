@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Bootstrap and run healops from a fresh clone with nothing but python3.
 
-    python3 dev.py demo       # the main job (today: the simulated estate and its scoreboard)
+    python3 dev.py demo       # the main job: the live lab (real services break and heal)
     python3 dev.py test       # the test suite (lint, types, tests)
+    python3 dev.py sim        # the simulated estate and its scoreboard against a no-automation baseline
     python3 dev.py healops …  # any healops command inside the project's virtual environment
 
 It creates ``.venv`` on first use and installs the locked dependencies into it; later runs
@@ -47,6 +48,36 @@ def bootstrap() -> None:
     STAMP.write_text(_digest())
 
 
+# What the live lab uses when it is there: the Debian package that brings each binary.
+LAB_PACKAGES = {"haproxy": "haproxy", "prometheus": "prometheus",
+                "prometheus-alertmanager": "prometheus-alertmanager"}
+
+
+def _installed(binary: str) -> bool:
+    return any(Path(d, binary).exists() for d in
+               [*os.environ.get("PATH", "").split(os.pathsep), "/usr/sbin", "/usr/bin"])
+
+
+def install_lab_packages() -> None:
+    """Install HAProxy, Prometheus and Alertmanager with apt-get when this user can; the
+    demo runs without them otherwise and says what it left out."""
+    missing = [pkg for binary, pkg in LAB_PACKAGES.items() if not _installed(binary)]
+    if not missing:
+        return
+    apt = next((p for p in ("/usr/bin/apt-get", "/bin/apt-get") if Path(p).exists()), None)
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print(f"dev.py: the demo runs without {', '.join(missing)}; to add them, run "
+              f"`sudo apt-get install {' '.join(missing)}` (or your system's equivalent)",
+              flush=True)
+        return
+    print(f"dev.py: installing {', '.join(missing)} with apt-get (first run only)", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    ok = subprocess.call([apt, "update", "-qq"], env=env) == 0 and subprocess.call(
+        [apt, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env) == 0
+    if not ok:
+        print("dev.py: apt-get failed; the demo runs with what is there", flush=True)
+
+
 def run(cmd: list[str]) -> int:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     return subprocess.call(cmd, cwd=ROOT, env=env)
@@ -60,6 +91,9 @@ def main(argv: list[str]) -> int:
         return 0
     bootstrap()
     if what == "demo":
+        install_lab_packages()
+        return run([str(BIN / "healops"), "demo", *rest])
+    if what == "sim":
         return run([str(BIN / "healops"), "lab", "sim", "--scenario", "standard", *rest])
     if what == "test":
         for step in (
@@ -75,7 +109,8 @@ def main(argv: list[str]) -> int:
         return 0
     if what == "healops":
         return run([str(BIN / "healops"), *rest])
-    print(f"dev.py: unknown command {what!r}; try 'demo', 'test' or 'healops …'", file=sys.stderr)
+    print(f"dev.py: unknown command {what!r}; try 'demo', 'test', 'sim' or 'healops …'",
+          file=sys.stderr)
     return 2
 
 
