@@ -3,8 +3,8 @@ default symptom rules name.
 
 Each replica's ``/metrics`` is scraped (``PrometheusScrapeSource``), and the raw counters
 and histogram become per-instance gauges over a short window, the way recording rules
-would in Prometheus: ``requests_per_s``, ``error_ratio`` (5xx share), ``latency_p99_ms``,
-``saturation``, ``memory_ratio``, ``process_restarts_total`` (changes of
+would in Prometheus: ``requests_per_s`` (summed per service), ``error_ratio`` (5xx
+share), ``latency_p99_ms``, ``saturation``, ``memory_ratio``, ``process_restarts_total`` (changes of
 ``process_start_time_seconds`` on the same version: a new version starting is a rollout),
 ``process_restarts_recent`` (restarts in the last 8 s, which stays up through a crash loop
 where a per-scrape rate flickers) and ``up``. Probes add ``cert_expiry_seconds`` (a TLS
@@ -109,13 +109,15 @@ class LiveTelemetry:
         wanted = self._instances()
         for name in [i for i in self.views if i not in {w[1] for w in wanted}]:
             del self.views[name]
+        traffic: dict[str, list[float]] = {}
         for service, instance, url in wanted:
             view = self.views.setdefault(instance, InstanceView(service, instance))
             self._scrape_one(view, url, now)
             labels = {"service": service, "instance": instance}
             for metric, value in view.values.items():
-                if metric == "requests_per_s" and self._traffic is not None \
-                        and service not in self._traffic:
+                if metric == "requests_per_s":
+                    if self._traffic is None or service in self._traffic:
+                        traffic.setdefault(service, []).append(value)
                     continue
                 if metric.startswith("auth_failed_logins_per_s|"):
                     source = metric.split("|", 1)[1]
@@ -124,6 +126,13 @@ class LiveTelemetry:
                 else:
                     rows.append((metric, labels, value))
             rows.append(("disk_used_ratio", labels, self._disk(instance)))
+        # Traffic is a service's, like `sum by (service) (rate(http_requests_total[5s]))`
+        # at the load balancer: a surge hits the service, not one replica, and adding a
+        # replica must not look like traffic falling away.
+        for service, values in traffic.items():
+            seen = [v for v in values if not math.isnan(v)]
+            rows.append(("requests_per_s", {"service": service},
+                         sum(seen) if seen else math.nan))
         for sample in self._tls(now):
             if sample.key.name == "tls_cert_expiry_seconds":
                 rows.append(("cert_expiry_seconds", {"service": sample.key.service},
