@@ -22,6 +22,15 @@ class RulePolicy:
         self.config = config
 
     def __call__(self, step: PlannedStep, ctx: PolicyContext, now: float) -> Decision:
+        d = self._decide(step, ctx, now)
+        # Shadow never acts, not even once a human approves: a step that would ask for
+        # approval is only recommended too.
+        if self.config.mode == "shadow" and d.verdict is Verdict.APPROVAL:
+            return Decision(Verdict.SHADOW, f"shadow mode: recommended, not run ({d.reason})",
+                            "mode")
+        return d
+
+    def _decide(self, step: PlannedStep, ctx: PolicyContext, now: float) -> Decision:
         c = self.config
         plan = ctx.plan
         if plan.security:
