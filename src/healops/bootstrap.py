@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from healops.act.base import Executor
 from healops.act.journal import ActionJournal
+from healops.clock import Clock, SystemClock
 from healops.config.models import HealopsConfig
 from healops.diagnose.symptoms import SymptomDiagnoser
 from healops.itsm.escalation import Pager
@@ -25,13 +26,19 @@ def bootstrap(
     pager: Pager,
     store: Store | None = None,
     wrap_store: Callable[[Store], Store] | None = None,
+    clock: Clock | None = None,
 ) -> Engine:
     """``wrap_store`` decorates the store, e.g. ``healops.itsm.recorder.recording(config)``
-    to keep ITSM records and the audit log from what the engine writes."""
+    to keep ITSM records and the audit log from what the engine writes.
+
+    Before the engine is returned it recovers from the store (``Engine.recover`` at
+    ``clock.now()``; pass the clock it will be stepped with, the wall clock by default):
+    intents left without a result by a crash are reconciled and incidents in flight are
+    taken up again. On a fresh store that does nothing."""
     store = store if store is not None else SqlAlchemyStore(config.store_url)
     if wrap_store is not None:
         store = wrap_store(store)
-    return Engine(
+    engine = Engine(
         config,
         store=store,
         journal=ActionJournal(store, executor),
@@ -41,3 +48,5 @@ def bootstrap(
         pager=pager,
         topology=config.topology.build(),
     )
+    engine.recover((clock or SystemClock()).now())  # before anything else runs
+    return engine

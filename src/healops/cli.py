@@ -118,6 +118,19 @@ def bench_rca(
                               as_json=json_out))
 
 
+@bench_app.command("crash")
+def bench_crash(
+    runs: int = typer.Option(200, help="How many remediations (one injected fault each)."),
+    seed: int = typer.Option(1, help="Seed of the faults and of where the kills land."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """SIGKILL the engine during remediations (between intent and result too), restart it,
+    and count duplicate executions, lost incidents and unreconciled intents."""
+    from healops.bench.crash import main as crash_main
+
+    raise typer.Exit(crash_main(runs=runs, seed=seed, as_json=json_out))
+
+
 def main() -> None:
     app()
 

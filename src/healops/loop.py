@@ -2,22 +2,34 @@
 action, persists every transition, and pages humans. All decisions live in the stages.
 
 One call to ``Engine.step(signals, now)`` advances everything by one tick.
+
+Crash safety: every change of an incident is written as a checkpoint of the engine's working
+state (plans, runs, checks) next to the incident's record, and before an action's intent.
+``Engine.recover(now)``, called by ``bootstrap()`` before anything else, settles the
+journal's intents left without a result (see ``healops.act.journal``) and takes the
+incidents in flight up again from their checkpoints (``docs/adr/0006-reconcile-at-startup.md``).
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
+import logging
+import pickle
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from pydantic import BaseModel, ConfigDict
+
 from healops.act.base import StepRequest
-from healops.act.journal import ActionJournal
+from healops.act.journal import ActionJournal, Reconciled
 from healops.config.models import HealopsConfig
 from healops.correlate.grouping import Correlator
 from healops.detect.symptoms import SymptomDetector
 from healops.diagnose.base import Diagnoser, World
-from healops.domain.actions import Outcome, OutcomeStatus
+from healops.domain.actions import ActionResult, Outcome, OutcomeStatus
 from healops.domain.diagnosis import Diagnosis
 from healops.domain.incidents import Incident, IncidentState
 from healops.domain.plans import Plan, PlannedStep, Verdict
@@ -31,9 +43,12 @@ from healops.policy.rules import RulePolicy
 from healops.store.base import Store
 from healops.verify.symptoms import Check, verify_step
 
-__all__ = ["Engine", "RunState"]
+__all__ = ["Engine", "Recovery", "RunState"]
+
+log = logging.getLogger(__name__)
 
 _CHANGE_MEMORY_S = 86_400.0
+_DETECTOR_CHECKPOINT_S = 300.0  # how often the detectors' state is kept for a restart
 _SIDE_EFFECT_KINDS = frozenset({"restarts", "down", "traffic", "saturation"})
 
 
@@ -65,6 +80,30 @@ class _Work:
     diagnosed_at: float = -1.0
 
 
+class _Checkpoint(BaseModel):
+    """The engine's working state of one incident, as written next to its record."""
+
+    model_config = ConfigDict(ser_json_inf_nan="constants", defer_build=True)
+    incident: Incident
+    diagnosis: Diagnosis | None
+    runs: list[PlanRun]
+    tried: list[str]
+    diagnosed_at: float
+
+
+_INCIDENT_NUMBER = re.compile(r"INC-(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What ``Engine.recover`` found after a restart, and what it did."""
+
+    reconciled: tuple[Reconciled, ...] = ()  # intents without a result, settled
+    restored: tuple[str, ...] = ()  # incidents in flight, taken up again
+    escalated: tuple[str, ...] = ()  # handed to a person: an action's effect is unknown
+    warm_detector: bool = False  # the detectors' state came back (else they start cold)
+
+
 class Engine:
     def __init__(
         self,
@@ -89,7 +128,9 @@ class Engine:
         self.detector = SymptomDetector(config.detection.rules,
                                         warmup_s=config.detection.warmup_s,
                                         halflife_s=config.detection.baseline_halflife_s)
-        self.correlator = Correlator(config.correlation, topology)
+        self._ids = itertools.count(1)
+        self.correlator = Correlator(config.correlation, topology,
+                                     new_id=lambda: f"INC-{next(self._ids):05d}")
         self.stats = OutcomeStats()
         self.changes: deque[ChangeEvent] = deque()
         self.instances: dict[str, set[str]] = {}
@@ -102,6 +143,11 @@ class Engine:
         self._history: dict[str, list[str]] = {}
         self._alert_keys: dict[str, Anomaly] = {}
         self._side_effects: list[tuple[str, float, float]] = []  # target, from, until
+        # After a restart the detectors start cold: until they have warmed up, silence is
+        # not proof of health, so nothing resolves as quiet and verification waits.
+        self._blind_until = float("-inf")
+        self._detector_saved_at = float("-inf")
+        self.last_recovery = Recovery()
 
     # ---- ingestion -------------------------------------------------------------------
     def step(self, signals: Iterable[Signal], now: float) -> None:
@@ -135,6 +181,11 @@ class Engine:
             self._maybe_resolve(inc, now)
         for inc in list(self.correlator.active.values()):
             self._persist(inc)
+        if now - self._detector_saved_at >= _DETECTOR_CHECKPOINT_S:
+            # Baselines learned over hours must survive a restart: a cold detector would
+            # learn a fault that is still present as normal.
+            self.store.save_state("detector", pickle.dumps(self.detector), now)
+            self._detector_saved_at = now
 
     def _learn_instances(self, keys: tuple[SeriesKey, ...]) -> None:
         self._seen_keys = keys
@@ -310,42 +361,55 @@ class Engine:
                 run.state = RunState.PENDING
                 return
             if step.on_failure == "undo" and step.undo:
+                self._persist(inc)  # write-ahead, as for any action
                 self._act_raw(inc, w, step.undo, step, now)
             run.state = RunState.FAILED
             self._escalate(inc, w, now, f"{step.action} {step.target} did not clear the symptoms")
 
+    @staticmethod
+    def _key(inc: Incident, run: PlanRun, step: PlannedStep) -> str:
+        return f"{inc.id}/{run.index}/{run.step}/{step.action}"
+
     def _act(self, inc: Incident, w: _Work, run: PlanRun, step: PlannedStep,
-             now: float) -> None:
+             now: float, prior: ActionResult | None = None) -> None:
+        """Run the step through the journal; with ``prior``, take up its journalled result."""
+        if prior is None:
+            self._persist(inc)  # write-ahead: the plan and the decision before the intent
         if inc.state is not IncidentState.ACTING:
             inc.transition(IncidentState.ACTING, now=now, note=f"running {run.plan.runbook}")
         result = self._act_raw(inc, w, step.action, step, now,
-                               key=f"{inc.id}/{run.index}/{run.step}/{step.action}")
+                               key=self._key(inc, run, step), prior=prior)
         self._busy[step.target] = inc.id
         if not result:
             self._busy.pop(step.target, None)
             self._sig_failures.setdefault(run.plan.signature, []).append(now)
             run.state = RunState.FAILED
-            self._escalate(inc, w, now, f"{step.action} {step.target} failed to run")
+            self._escalate(inc, w, now, f"{step.action} {step.target} failed to run"
+                           + (f": {prior.message}" if prior is not None else ""))
             return
         run.state = RunState.VERIFYING
         judged = tuple(s for s in run.explains if s not in inc.anomalies
                        or inc.anomalies[s].kind not in step.verify_ignore_kinds)
-        run.check = Check(now, step.verify_window_s, judged, step.service)
+        run.check = Check(max(now, self._blind_until), step.verify_window_s, judged,
+                          step.service)
         inc.transition(IncidentState.VERIFYING, now=now,
                        note=f"verifying {step.action} {step.target} for "
                        f"{step.verify_window_s:.0f}s")
 
     def _act_raw(self, inc: Incident, w: _Work, action: str, step: PlannedStep, now: float,
-                 key: str = "") -> bool:
+                 key: str = "", prior: ActionResult | None = None) -> bool:
         key = key or f"{inc.id}/undo/{step.target}/{action}"
         req = StepRequest(action, step.target, dict(step.params), step.timeout_s)
         self._side_effects = [x for x in self._side_effects if x[2] >= now]
         self._side_effects.append((step.service, now, now + 3 * step.verify_window_s + 120))
-        result = self.journal.run(inc.id, req, key=key, now=now)
-        self._target_actions.setdefault((step.target, action), []).append(now)
-        self._all_actions.append(now)
-        self._all_actions = [t for t in self._all_actions
-                             if t >= now - self.config.policy.global_limit.window_s]
+        if prior is not None:  # journalled before a restart; its rate-limit entry came back
+            result = prior
+        else:
+            result = self.journal.run(inc.id, req, key=key, now=now)
+            self._target_actions.setdefault((step.target, action), []).append(now)
+            self._all_actions.append(now)
+            self._all_actions = [t for t in self._all_actions
+                                 if t >= now - self.config.policy.global_limit.window_s]
         inc.note(now, "action", f"{action} {step.target}: "
                  f"{'ok' if result.ok else 'failed'} {result.message}".strip(),
                  key=key, ok=result.ok)
@@ -363,8 +427,15 @@ class Engine:
                                          kind="escalation", reason=reason))
 
     def _maybe_resolve(self, inc: Incident, now: float) -> None:
+        if now < self._blind_until:
+            return
         w = self.work[inc.id]
-        if any(r.state in (RunState.VERIFYING,) for r in w.runs):
+        # An escalated incident is a person's now: a check left running when it escalated
+        # is never driven again, so it must not hold the incident (and its target) open.
+        # A plan half-way through (drain done, replace next) holds it until it is finished.
+        if inc.state is not IncidentState.ESCALATED and any(
+                r.state is RunState.VERIFYING or (r.state is RunState.PENDING and r.step > 0)
+                for r in w.runs):
             return
         if inc.state is IncidentState.ESCALATED or inc.state is IncidentState.SUPPRESSED:
             note = "symptoms gone after escalation" if inc.state is IncidentState.ESCALATED \
@@ -417,8 +488,128 @@ class Engine:
     def _persist(self, inc: Incident) -> None:
         w = self.work[inc.id]
         if w.persisted < len(inc.timeline):
-            self.store.save_incident(inc, inc.timeline[w.persisted:])
+            new = inc.timeline[w.persisted:]
+            if inc.state is IncidentState.RESOLVED:
+                # Finished: the record first, then the checkpoint goes. A crash in between
+                # leaves a checkpoint that ``recover`` sees is finished.
+                self.store.save_incident(inc, new)
+                self.store.save_checkpoint(inc.id, None, inc.updated_at)
+            else:
+                # The checkpoint first: a crash in between leaves it ahead of the record,
+                # and ``recover`` rolls the record forward from it.
+                self.store.save_checkpoint(inc.id, _Checkpoint.model_construct(
+                    incident=inc, diagnosis=w.diagnosis, runs=w.runs, tried=w.tried,
+                    diagnosed_at=w.diagnosed_at).model_dump_json(), inc.updated_at)
+                self.store.save_incident(inc, new)
             w.persisted = len(inc.timeline)
+
+    # ---- restart -------------------------------------------------------------------------
+    def recover(self, now: float) -> Recovery:
+        """Take up after a restart, before anything else runs: settle the journal's intents
+        without a result, bring back the rate-limit and outcome history, and restore the
+        incidents in flight from their checkpoints. On an empty store it finds nothing."""
+        reconciled = self.journal.reconcile(now)
+        states = self.store.incident_states()
+        numbers = [int(m.group(1)) for i in states if (m := _INCIDENT_NUMBER.fullmatch(i))]
+        self._ids = itertools.count(max(numbers, default=0) + 1)
+        self._restore_history(now)
+        warm = self._restore_detector()
+        restored: list[str] = []
+        for data in self.store.checkpoints():
+            cp = _Checkpoint.model_validate_json(data)
+            inc = cp.incident
+            if states.get(inc.id) == IncidentState.RESOLVED:  # finished after it was written
+                self.store.save_checkpoint(inc.id, None, now)
+                continue
+            stored = len(self.store.timeline(inc.id))
+            if stored < len(inc.timeline):  # the checkpoint ran ahead of the record
+                self.store.save_incident(inc, inc.timeline[stored:])
+            # What fires now is for the (cold) detectors to say again; when its series do,
+            # they refresh this incident rather than open another.
+            inc.live, inc.flapping = set(), False
+            self.incidents[inc.id] = inc
+            self.work[inc.id] = _Work(cp.diagnosis, cp.runs, cp.tried, len(inc.timeline),
+                                      cp.diagnosed_at)
+            self.correlator.adopt(inc)
+            restored.append(inc.id)
+        if restored:  # symptoms need time to fire again, and a cold detector to warm up
+            det = self.config.detection
+            self._blind_until = now + (0.0 if warm else det.warmup_s) + max(
+                (r.for_s for r in det.rules), default=0.0) + self.config.correlation.resolve_after_s
+        unknown = {r.run.key: r for r in reconciled if r.escalate}
+        escalated: list[str] = []
+        for iid in restored:
+            inc, w = self.incidents[iid], self.work[iid]
+            inc.note(now, "restart", "taken up again after a restart; verification and "
+                     f"quiet resolution wait until {self._blind_until:.0f} (detector warm-up)")
+            for run in w.runs:
+                self._restore_run(inc, w, run, now)
+            for r in unknown.values():
+                if r.run.incident_id == iid and inc.active:
+                    self._escalate(inc, w, now, f"{r.run.action} {r.run.target}: "
+                                   f"{r.result.message}")
+            if inc.state is IncidentState.ESCALATED and any(
+                    r.run.incident_id == iid for r in unknown.values()):
+                escalated.append(iid)
+            self._persist(inc)
+        self.last_recovery = Recovery(tuple(reconciled), tuple(restored), tuple(escalated),
+                                      warm)
+        return self.last_recovery
+
+    def _restore_detector(self) -> bool:
+        """The detectors' state as last kept; False (they start cold) when there is none."""
+        blob = self.store.load_state("detector")
+        if blob is None:
+            return False
+        try:
+            # The engine's own database: trusted like the journal it acts on.
+            detector = pickle.loads(blob)
+        except Exception:  # e.g. written by another version of healops
+            log.warning("the detectors' kept state could not be read; they start cold")
+            return False
+        det = self.config.detection
+        if not isinstance(detector, SymptomDetector) or (
+                detector.rules, detector.warmup_s, detector.halflife_s) != (
+                list(det.rules), det.warmup_s, det.baseline_halflife_s):
+            return False  # other rules now: their state does not carry over
+        self.detector = detector
+        return True
+
+    def _restore_history(self, now: float) -> None:
+        """Rate limits and the circuit breaker count journalled actions, and earned autonomy
+        counts verified outcomes: a restart must not reset them."""
+        pol = self.config.policy
+        horizon = max(pol.per_target.window_s, pol.global_limit.window_s,
+                      pol.circuit_breaker.window_s)
+        for r in self.store.recent_runs(now - horizon):
+            if not r.dry_run:
+                self._target_actions.setdefault((r.target, r.action), []).append(r.intent_at)
+                if r.intent_at >= now - pol.global_limit.window_s:
+                    self._all_actions.append(r.intent_at)
+        for o in self.store.outcomes():
+            ok = o.status is OutcomeStatus.SUCCESS
+            self.stats.record(o.signature, o.action, ok)
+            if ok:
+                self._history.setdefault(o.signature, []).append(
+                    f"{o.incident_id}: {o.action} fixed it")
+            elif o.ts >= now - pol.circuit_breaker.window_s:
+                self._sig_failures.setdefault(o.signature, []).append(o.ts)
+
+    def _restore_run(self, inc: Incident, w: _Work, run: PlanRun, now: float) -> None:
+        if not run.plan.steps or run.step >= len(run.plan.steps):
+            return
+        step = run.plan.steps[run.step]
+        if run.state is RunState.VERIFYING and run.check is not None:
+            # The action ran; judge it again from scratch once the detectors can see.
+            self._busy[step.target] = inc.id
+            run.check = replace(run.check, started=max(now, self._blind_until))
+            self._side_effects.append((step.service, now,
+                                       now + 3 * step.verify_window_s + 120))
+        elif run.state is RunState.PENDING:
+            # Decided, perhaps run, but not yet recorded as run: the journal knows.
+            prior = self.store.get_run(self._key(inc, run, step))
+            if prior is not None and prior.result is not None:
+                self._act(inc, w, run, step, now, prior=prior.result)
 
     @property
     def busy_targets(self) -> dict[str, str]:

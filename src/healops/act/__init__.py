@@ -1,6 +1,6 @@
 """Act: executors that change targets, only after policy has decided, always journalled."""
 
-from healops.act.base import ActionError, Executor, StepRequest
+from healops.act.base import ActionError, Executor, Observed, Observer, StepRequest
 from healops.act.fake import FakeExecutor
 from healops.act.haproxy import HaproxyExecutor
 from healops.act.http import HttpExecutor
@@ -20,6 +20,8 @@ __all__ = [
     "KubernetesExecutor",
     "LocalExecutor",
     "LocalSupervisor",
+    "Observed",
+    "Observer",
     "SshExecutor",
     "StepRequest",
 ]

@@ -11,6 +11,8 @@ True
 False
 >>> fake.state["web"]["restarts"]
 1
+>>> fake.observe(StepRequest(action="restart", target="web"), key="k1", since=0.0)
+<Observed.APPLIED: 'applied'>
 >>> fake.fail_next("restart", retryable=True)
 >>> fake.execute(StepRequest(action="restart", target="web"), key="k2")
 Traceback (most recent call last):
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from healops.act import validate
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.domain.actions import ActionResult
 
 __all__ = ["DEFAULT_ACTIONS", "FakeCall", "FakeExecutor"]
@@ -174,3 +176,9 @@ class FakeExecutor:
             changed = effect(state, step.params)
             self.applied.append(FakeCall(step, key, False))
         return ActionResult(ok=True, message=f"{step.action} {target}", changed=changed)
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """Whether an effect was applied under ``key`` (the fake's state is the target's)."""
+        with self._lock:
+            return Observed.APPLIED if any(c.key == key for c in self.applied) \
+                else Observed.ABSENT

@@ -144,6 +144,13 @@ class Correlator:
                 res.quiet.append(inc)
         return res
 
+    def adopt(self, incident: Incident) -> None:
+        """Take an incident in flight back after a restart: its series refresh it again
+        when they fire again, as if the correlator had never stopped."""
+        self.active[incident.id] = incident
+        for sid in incident.anomalies:
+            self._owner[sid] = incident.id
+
     def close(self, incident: Incident) -> None:
         """Forget a finished incident; its series may open new incidents later."""
         self.active.pop(incident.id, None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["ActionResult", "ActionRun", "Outcome", "OutcomeStatus"]
 
@@ -28,6 +30,9 @@ class ActionRun:
     result: ActionResult | None = None
     finished_at: float | None = None
     dry_run: bool = False
+    # What the action was asked to do, so a restart can check or finish it as it was meant.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    timeout_s: float = 60.0
 
 
 class OutcomeStatus(enum.StrEnum):

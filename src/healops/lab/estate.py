@@ -117,6 +117,9 @@ class Estate:
         self._key_sig: tuple[tuple[str, ...], ...] = ()
         self._base_lat = {n: self._base_latency(n) for n in self.services}
         self.last_tick = start
+        # The control plane's record of changes: idempotency key -> times its change was
+        # applied, as a real platform keeps the key in an annotation on the object it changed.
+        self.effects: dict[str, int] = {}
 
     def topology(self) -> Topology:
         return Topology.build(Service(s.name, s.depends_on, s.tier, "", s.replicas, (),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.domain.actions import ActionResult
 from healops.lab.estate import Estate
 
@@ -12,7 +12,12 @@ __all__ = ["SimExecutor"]
 
 
 class SimExecutor:
-    """Applies actions to the estate. Idempotent per key; dry-run changes nothing."""
+    """Applies actions to the estate. Idempotent per key; dry-run changes nothing.
+
+    Its memory of keys lives in this object, as a real executor's lives in the engine's
+    process: a new ``SimExecutor`` after a restart has forgotten them. ``observe`` reads the
+    estate's own record of applied changes (``Estate.effects``), which survives.
+    """
 
     def __init__(self, estate: Estate, now: Callable[[], float],
                  on_action: Callable[[str, str, float], None] = lambda a, t, n: None) -> None:
@@ -50,6 +55,13 @@ class SimExecutor:
             return ActionResult(True, "dry run", changed=False)
         self.on_action(step.action, t, now)
         ok = fn()
+        if ok:
+            self.estate.effects[key] = self.estate.effects.get(key, 0) + 1
         result = ActionResult(ok, "" if ok else f"{step.action} had nothing to do on {t}")
         self._done[key] = result
         return result
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """The estate applies a change and records its key in one step, so no record means
+        the change never happened."""
+        return Observed.APPLIED if key in self.estate.effects else Observed.ABSENT

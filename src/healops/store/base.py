@@ -28,3 +28,23 @@ class Store(Protocol):
     def unfinished_intents(self) -> list[ActionRun]: ...
 
     def get_run(self, key: str) -> ActionRun | None: ...
+
+    # ---- what a restart reads back (see ``Engine.recover``) ---------------------------
+    def recent_runs(self, since: float) -> list[ActionRun]:
+        """Journalled actions with an intent at or after ``since``, oldest first."""
+
+    def outcomes(self) -> list[Outcome]: ...
+
+    def save_checkpoint(self, incident_id: str, data: str | None, ts: float) -> None:
+        """Keep the engine's working state of an unfinished incident; ``None`` drops it."""
+
+    def checkpoints(self) -> list[str]: ...
+
+    def save_state(self, name: str, data: bytes, ts: float) -> None:
+        """Keep engine-wide state under ``name`` (the detectors' baselines)."""
+
+    def load_state(self, name: str) -> bytes | None: ...
+
+    def timeline(self, incident_id: str) -> list[TimelineEntry]: ...
+
+    def incident_states(self) -> dict[str, str]: ...

@@ -19,10 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from healops.domain.actions import ActionResult, ActionRun, Outcome
+from healops.domain.actions import ActionResult, ActionRun, Outcome, OutcomeStatus
 from healops.domain.incidents import Incident, TimelineEntry
 from healops.domain.plans import Decision
-from healops.store.tables import ActionRunRow, DecisionRow, IncidentRow, OutcomeRow, TimelineRow
+from healops.store.tables import (
+    ActionRunRow,
+    CheckpointRow,
+    DecisionRow,
+    EngineStateRow,
+    IncidentRow,
+    OutcomeRow,
+    TimelineRow,
+)
 
 __all__ = ["SqlAlchemyStore", "make_engine"]
 
@@ -80,7 +88,8 @@ class SqlAlchemyStore:
             with self.unit_of_work() as s:
                 s.add(ActionRunRow(key=run.key, incident_id=run.incident_id, action=run.action,
                                    target=run.target, intent_at=run.intent_at,
-                                   dry_run=run.dry_run))
+                                   dry_run=run.dry_run, params=dict(run.params),
+                                   timeout_s=run.timeout_s))
         except IntegrityError:
             return False
         return True
@@ -113,7 +122,8 @@ class SqlAlchemyStore:
             result = ActionResult(bool(row.ok), row.message, bool(row.retryable),
                                   bool(row.changed))
         return ActionRun(row.key, row.incident_id, row.action, row.target, row.intent_at,
-                         result, row.finished_at, row.dry_run)
+                         result, row.finished_at, row.dry_run, dict(row.params or {}),
+                         60.0 if row.timeout_s is None else row.timeout_s)
 
     def unfinished_intents(self) -> list[ActionRun]:
         with self.unit_of_work() as s:
@@ -125,6 +135,44 @@ class SqlAlchemyStore:
         with self.unit_of_work() as s:
             row = s.get(ActionRunRow, key)
             return self._run(row) if row else None
+
+    def recent_runs(self, since: float) -> list[ActionRun]:
+        with self.unit_of_work() as s:
+            rows = s.scalars(select(ActionRunRow).where(ActionRunRow.intent_at >= since)
+                             .order_by(ActionRunRow.intent_at)).all()
+            return [self._run(r) for r in rows]
+
+    def outcomes(self) -> list[Outcome]:
+        with self.unit_of_work() as s:
+            rows = s.scalars(select(OutcomeRow).order_by(OutcomeRow.id)).all()
+            return [Outcome(r.incident_id, r.signature, r.action, OutcomeStatus(r.status), r.ts,
+                            r.detail) for r in rows]
+
+    def save_checkpoint(self, incident_id: str, data: str | None, ts: float) -> None:
+        """Keep (or, with ``None``, drop) the engine's working state of an incident."""
+        with self.unit_of_work() as s:
+            row = s.get(CheckpointRow, incident_id)
+            if data is None:
+                if row is not None:
+                    s.delete(row)
+            elif row is None:
+                s.add(CheckpointRow(incident_id=incident_id, data=data, updated_at=ts))
+            else:
+                row.data, row.updated_at = data, ts
+
+    def save_state(self, name: str, data: bytes, ts: float) -> None:
+        with self.unit_of_work() as s:
+            s.merge(EngineStateRow(name=name, data=data, updated_at=ts))
+
+    def load_state(self, name: str) -> bytes | None:
+        with self.unit_of_work() as s:
+            row = s.get(EngineStateRow, name)
+            return None if row is None else bytes(row.data)
+
+    def checkpoints(self) -> list[str]:
+        with self.unit_of_work() as s:
+            return list(s.scalars(select(CheckpointRow.data)
+                                  .order_by(CheckpointRow.incident_id)).all())
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         with self.unit_of_work() as s:

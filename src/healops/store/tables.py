@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ActionRunRow", "Base", "DecisionRow", "IncidentRow", "OutcomeRow", "TimelineRow"]
+__all__ = ["ActionRunRow", "Base", "CheckpointRow", "DecisionRow", "EngineStateRow", "IncidentRow",
+           "OutcomeRow", "TimelineRow"]
 
 
 class Base(DeclarativeBase):
@@ -51,6 +52,8 @@ class ActionRunRow(Base):
     changed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     retryable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    timeout_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class DecisionRow(Base):
@@ -74,3 +77,21 @@ class OutcomeRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     ts: Mapped[float] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CheckpointRow(Base):
+    """The engine's working state of one unfinished incident, so a restart can resume it."""
+
+    __tablename__ = "engine_checkpoints"
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON written by the engine
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class EngineStateRow(Base):
+    """Engine-wide state kept across restarts, by name (e.g. the detectors' baselines)."""
+
+    __tablename__ = "engine_state"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[float] = mapped_column(Float)
