@@ -124,9 +124,10 @@ def serve(
         cfg = cfg.model_copy(update={"store_url": url})
         store = SqlAlchemyStore(url)
         pages = PageLog()
+        clock = SystemClock()
         engine = bootstrap(cfg, executor=UnconfiguredExecutor(), pager=pages, store=store,
-                           wrap_store=recording(cfg))
-        runtime = Runtime(engine, clock=SystemClock(), interval_s=interval)
+                           wrap_store=recording(cfg), clock=clock)
+        runtime = Runtime(engine, clock=clock, interval_s=interval)
         keep_records(runtime, engine)
         engine_cfg = cfg
     tokens = TokenStore(store.engine)

@@ -150,7 +150,7 @@ def build_lab_runtime(
     store = SqlAlchemyStore(db_url)
     cfg = lab_config(estate, config)
     engine = bootstrap(cfg, executor=SimExecutor(estate, clock.now), pager=pages, store=store,
-                       wrap_store=recording(cfg))
+                       wrap_store=recording(cfg), clock=clock)
     runtime = Runtime(engine, clock=clock, sources=[feed], interval_s=interval_s,
                       after_tick=lambda: clock.advance(tick_s))
     keep_records(runtime, engine)

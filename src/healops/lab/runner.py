@@ -122,7 +122,7 @@ def run_scenario(scenario: Scenario, *, seed: int, incidents: int, automated: bo
     human.on_page = on_page
     executor = SimExecutor(estate, clock.now, on_action)
     engine: Engine = bootstrap(cfg, executor=executor, pager=human,
-                               store=SqlAlchemyStore(db_url))
+                               store=SqlAlchemyStore(db_url), clock=clock)
     tick = scenario.tick_s
 
     def step(dt: float = tick) -> None:

@@ -195,7 +195,7 @@ class LiveLab:
         config = live_config(e, haproxy=e.haproxy is not None)
         self.config = config
         self.engine = bootstrap(config, executor=self.executor, pager=self.pager,
-                                store=SqlAlchemyStore("sqlite://"))
+                                store=SqlAlchemyStore("sqlite://"), clock=self.clock)
         self.engine.diagnoser = TrailingSymptomDiagnoser(self.engine.diagnoser)
         if self.want_monitoring:
             self.monitoring = Monitoring(e.dir / "monitoring", ca_file=str(ca.path))
