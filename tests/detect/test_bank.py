@@ -121,3 +121,51 @@ def test_wrong_shape_is_rejected() -> None:
 def test_scalar_wrapper_rejects_a_bank_of_many() -> None:
     with pytest.raises(ValueError):
         EnsembleDetector(bank=EnsembleBank(size=2))
+
+
+def _fields(bank: EnsembleBank) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in vars(bank).items() if isinstance(v, np.ndarray)}
+
+
+def test_surprise_holds_while_a_withheld_shift_lasts_and_the_score_fires_once() -> None:
+    rng = np.random.default_rng(4)
+    noise = rng.normal(0.0, 1.0, (330, 2))
+    taught, withheld = EnsembleBank(size=2, grace_period=50), EnsembleBank(size=2,
+                                                                         grace_period=50)
+    for t in range(300):
+        x = np.array([100.0, 10.0]) + noise[t]
+        for bank in (taught, withheld):
+            bank.assess_many(x)
+            bank.learn_many(x)
+    seen = []
+    for t in range(300, 330):  # series 0 drops by 30 spreads and stays there
+        x = np.array([70.0, 10.0]) + noise[t]
+        a = taught.assess_many(x)
+        taught.learn_many(x)
+        b = withheld.assess_many(x)
+        withheld.learn_many(np.array([np.nan, x[1]]))  # the caller judged it anomalous
+        seen.append((a.score[0], b.surprise[0], b.z[0], b.baseline[0]))
+    score, surprise, z, baseline = (np.array(c) for c in zip(*seen, strict=True))
+    assert score[0] > 0.5 and np.count_nonzero(score) == 1  # the onset, once
+    assert surprise.min() > 0.5  # still as surprising at the end as at the onset
+    assert z.max() < -20.0  # signed: below the mean
+    assert np.allclose(baseline, baseline[0]) and abs(baseline[0] - 100.0) < 1.0
+
+
+def test_learning_nan_in_a_scored_place_withholds_only_that_series() -> None:
+    x = corpus(ticks=260)
+    held, fresh = EnsembleBank(size=4), EnsembleBank(size=4)
+    run_bank(held, x[:250])
+    run_bank(fresh, x[:250])
+    for t in range(250, 260):
+        gap = x[t].copy()
+        gap[1] = np.nan
+        held.assess_many(x[t])  # scored with a value, then withheld
+        held.learn_many(gap)
+        fresh.score_many(gap)  # never had the value at all
+        fresh.learn_many(gap)
+    a, b = _fields(held), _fields(fresh)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert held.n_seen.tolist() == [260.0, 250.0, 260.0, 260.0]

@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 Risk = Literal["low", "medium", "high"]
+Baseline = Literal["ensemble", "ewma"]
 Gate = Literal["auto", "approval", "escalate"]
 
 
@@ -72,8 +73,11 @@ class SymptomRule(_Model):
     last ``window_s`` (an exponentially decayed sum, like ``increase(x[5m])``, so a crash
     loop's restarts every few minutes hold the symptom instead of blinking it on at each
     restart); ``time_to_limit`` compares the seconds until the linear trend
-    reaches ``limit`` (like ``predict_linear``); ``zscore`` compares the robust z-score of
-    the value against the series' own learned baseline.
+    reaches ``limit`` (like ``predict_linear``); ``zscore`` compares the z-score of the value
+    against the series' own learned baseline, which ``baseline`` names (ADR 0007):
+    ``ensemble`` the default detector, ``EnsembleBank`` (one row per series, its slow mean
+    and spread; its surprise goes with the symptom as evidence), ``ewma`` an exponentially
+    weighted mean and MAD; unset, the rule takes ``detection.baseline``.
     """
 
     metric: str
@@ -87,12 +91,26 @@ class SymptomRule(_Model):
     window_s: float = Field(300.0, gt=0, description="increase: the window counted over")
     for_s: float = Field(0.0, ge=0, description="how long the condition must hold to fire")
     clear_s: float = Field(0.0, ge=0, description="how long it must be false to clear")
+    baseline: Baseline | None = Field(
+        None, description="zscore only: the learned baseline; unset takes detection.baseline")
 
 
 class DetectionConfig(_Model):
     rules: list[SymptomRule] = []
     warmup_s: float = Field(600.0, ge=0, description="zscore rules cannot fire before this")
     baseline_halflife_s: float = Field(3600.0, gt=0)
+    baseline: Baseline = Field(
+        "ensemble", description="the learned baseline of zscore rules that name none: "
+        "ensemble (EnsembleBank, the default detector) or ewma (weighted mean and MAD)")
+
+    @model_validator(mode="after")
+    def _resolve_baselines(self) -> DetectionConfig:
+        # The section's choice is written into every zscore rule that left it open, so
+        # the symptom stage gets complete rules and one rule can still name its own.
+        rules = [r.model_copy(update={"baseline": self.baseline})
+                 if r.transform == "zscore" and r.baseline is None else r for r in self.rules]
+        object.__setattr__(self, "rules", rules)
+        return self
 
 
 class CorrelationConfig(_Model):

@@ -24,6 +24,13 @@ far larger event still gets through (NAB, like an on-call engineer, rewards the 
 detection of an incident and charges for every repeat). Scores are 0 during the warm-up
 (``grace_period``).
 
+``assess_many`` gives, besides that score, what a *held* condition needs (the engine's
+symptom rules, ``healops.detect.symptoms``): the ensemble's **surprise** before the
+page-once gating (how far the strongest view beats its record, while it does), each
+series' signed distance from its slow mean in the spread the views use (``z``), and that
+mean and spread. ``learn_many`` with ``nan`` in a series' place withholds that sample, so a
+caller can refuse to learn from what it judged anomalous.
+
 >>> import numpy as np
 >>> bank = EnsembleBank(size=2)
 >>> rng = np.random.default_rng(0)
@@ -38,7 +45,7 @@ detection of an incident and charges for every repeat). Scores are 0 during the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -46,7 +53,7 @@ import numpy.typing as npt
 
 from healops.detect.base import FloatArray
 
-__all__ = ["EnsembleBank"]
+__all__ = ["Assessment", "EnsembleBank"]
 
 _STATE_FIELDS = (
     "n_seen", "mean", "var", "fast", "dev", "rate", "width", "q1", "q2", "record", "memory",
@@ -58,12 +65,33 @@ _HASH_C = np.int64(0xC2B2AE3D)
 
 
 @dataclass(frozen=True, kw_only=True)
+class Assessment:
+    """One tick of the bank, per series (``0`` or ``nan`` where a series is absent).
+
+    ``score``: the ensemble's score, gated to fire once per incident (``score_many``);
+    ``surprise``: how far the strongest view beats its record now (at least ``fire_at``,
+    else 0), with no memory or refractory gating, so it holds for as long as the deviation
+    does; ``z``: the signed distance from the slow mean, in the spread every view uses;
+    ``baseline``: that slow mean; ``spread``: that spread. ``surprise`` is 0 during the
+    grace period.
+    """
+
+    score: FloatArray
+    surprise: FloatArray
+    z: FloatArray
+    baseline: FloatArray
+    spread: FloatArray
+
+
+@dataclass(frozen=True, kw_only=True)
 class _Step:
     """Everything one tick computes, so ``learn_many`` can commit what ``score_many`` saw."""
 
     x: FloatArray
     present: npt.NDArray[np.bool_]
     score: FloatArray
+    surprise: FloatArray
+    z: FloatArray
     stats: FloatArray
     fast: FloatArray
     aux: FloatArray
@@ -157,10 +185,24 @@ class EnsembleBank:
         self._last = step
         return step.score
 
+    def assess_many(self, x: FloatArray) -> Assessment:
+        """``score_many`` with the details a held condition needs (see ``Assessment``)."""
+        step = self._step(np.asarray(x, dtype=np.float64))
+        self._last = step
+        return Assessment(score=step.score, surprise=step.surprise, z=step.z,
+                          baseline=self.mean.copy(), spread=self._scale())
+
     def learn_many(self, x: FloatArray) -> None:
+        """Learn the values just scored; ``nan`` where a scored value is to be withheld."""
         x = np.asarray(x, dtype=np.float64)
         step = self._last
-        if step is None or not np.array_equal(step.x, x, equal_nan=True):
+        if step is not None and step.x.shape == x.shape:
+            withheld = np.isnan(x)
+            if np.array_equal(np.where(withheld, np.nan, step.x), x, equal_nan=True):
+                step = replace(step, present=step.present & ~withheld)
+            else:
+                step = None
+        if step is None:
             step = self._step(x)
         self._last = None
         self._commit(step)
@@ -175,7 +217,7 @@ class EnsembleBank:
 
     def _features(self, xs: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """The raw statistics of one tick (columns), the fast means and the novelty flag."""
-        scale = np.sqrt(self.var) + 1e-3 * np.abs(self.mean) + 1e-9
+        scale = self._scale()
         d = xs - self.mean
         fast = self.fast + (xs[:, None] - self.fast) / self.spans
         z_point = np.abs(d) / scale
@@ -191,7 +233,12 @@ class EnsembleBank:
         novel = (~self.seen[np.arange(self._size), slot]).astype(np.float64)
         rate = self.rate + (novel - self.rate) / self.novelty_span
         stats = np.column_stack([z_point, z_shift, z_var, rate])
-        return stats, fast, np.column_stack([dev, rate, qx, slot.astype(np.float64)])
+        return stats, fast, np.column_stack([dev, rate, qx, slot.astype(np.float64), d / scale])
+
+    def _scale(self) -> FloatArray:
+        """The spread every view measures in: the slow standard deviation, never zero."""
+        scale: FloatArray = np.sqrt(self.var) + 1e-3 * np.abs(self.mean) + 1e-9
+        return scale
 
     def _step(self, x: FloatArray) -> _Step:
         if x.shape != (self._size,):
@@ -209,7 +256,10 @@ class EnsembleBank:
         score = np.where(fires, level, 0.0)
         warm = self.n_seen >= self.grace_period
         score = np.where(warm & present, score, 0.0)
-        return _Step(x=x.copy(), present=present, score=score, stats=stats, fast=fast, aux=aux)
+        surprise = np.where(warm & present & (level >= self.fire_at), level, 0.0)
+        z = np.where(present, aux[:, 4], np.nan)
+        return _Step(x=x.copy(), present=present, score=score, surprise=surprise, z=z,
+                     stats=stats, fast=fast, aux=aux)
 
     def _commit(self, s: _Step) -> None:
         p = s.present
@@ -221,7 +271,7 @@ class EnsembleBank:
         new_var = (1.0 - alpha) * (self.var + alpha * d * d)
         warm = self.n_seen >= self.grace_period
         settled = self.n_seen >= self._settle
-        scale = np.sqrt(self.var) + 1e-3 * np.abs(self.mean) + 1e-9
+        scale = self._scale()
         ending = self.n_seen + 1.0 == self._settle
         new_width = np.where(ending, scale * 6.0 / self.bins, self.width)
         rows = np.flatnonzero(p & settled)
@@ -230,7 +280,12 @@ class EnsembleBank:
         new_record = np.maximum(self.record * self.record_decay, stats)
         new_memory = np.maximum(self.memory * self.memory_decay, s.score)
 
+        everyone = bool(p.all())
+
         def put(name: str, value: FloatArray) -> None:
+            if everyone:  # the usual tick: no merge with the old state needed
+                setattr(self, name, value)
+                return
             cur = getattr(self, name)
             mask = p if cur.ndim == 1 else p[:, None]
             setattr(self, name, np.where(mask, value, cur))

@@ -4,6 +4,14 @@ Each (series, rule) pair is a *row*. Row state lives in numpy arrays, so one met
 (a scrape, a simulator tick) is evaluated with a handful of array operations whatever the
 number of series.
 
+A ``zscore`` rule's learned baseline is, by default, the default detector (ADR 0007):
+every series such a rule reads is one row of one ``EnsembleBank``, assessed and taught
+once per batch. The rule holds while the sample sits more than ``threshold`` of the
+bank's spreads from its slow mean (and ``min_ratio`` above it); the ensemble's surprise
+(its views against their records) goes with the anomaly as evidence. The bank is not
+taught samples a rule holds anomalous, and learns the rest clipped to the rule's band.
+``baseline: ewma`` keeps the earlier exponentially weighted mean and MAD instead.
+
 >>> from healops.config.models import SymptomRule
 >>> from healops.domain.signals import MetricBatch, SeriesKey
 >>> import numpy as np
@@ -24,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from healops.config.models import SymptomRule
+from healops.detect.bank import EnsembleBank
 from healops.detect.base import FloatArray
 from healops.domain.signals import Anomaly, MetricBatch, SeriesKey
 
@@ -33,6 +42,12 @@ _VALUE, _RATE, _TTL, _Z, _INC = 0, 1, 2, 3, 4
 _TRANSFORMS = {"value": _VALUE, "rate": _RATE, "time_to_limit": _TTL, "zscore": _Z,
                "increase": _INC}
 _MAD_TO_SIGMA = 1.4826
+# Baselines count samples, not seconds; their half-life is given in seconds of samples
+# this far apart (a typical scrape interval), as the ewma baseline has always assumed.
+_SAMPLE_S = 10.0
+# Samples the ensemble needs before it judges a series: its mean and spread settle over
+# the first half; the engine's own warm-up (``warmup_s``, in seconds) applies as well.
+_ENSEMBLE_GRACE = 20
 
 
 @dataclass
@@ -48,24 +63,26 @@ class _Rows:
     """Struct-of-arrays state for every (series, rule) row."""
 
     _FLOAT_COLS = ("prev_v", "prev_t", "slope", "mean", "mad", "first_t", "cond_since",
-                   "clear_since", "started", "last_x", "last_base", "acc")
+                   "clear_since", "started", "last_x", "last_base", "acc", "surprise")
 
     def __init__(self) -> None:
         self.n = 0
         empty: FloatArray = np.full(0, np.nan)
         self.prev_v = self.prev_t = self.slope = self.mean = self.mad = empty
         self.first_t = self.cond_since = self.clear_since = self.started = empty
-        self.last_x = self.last_base = self.acc = empty
+        self.last_x = self.last_base = self.acc = self.surprise = empty
         self.firing: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.rule: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.series: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self.bank: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # -1: no bank row
 
-    def add(self, series_idx: int, rule_idx: int) -> None:
+    def add(self, series_idx: int, rule_idx: int, bank_row: int) -> None:
         for c in self._FLOAT_COLS:
             setattr(self, c, np.append(getattr(self, c), np.nan))
         self.firing = np.append(self.firing, False)
         self.rule = np.append(self.rule, rule_idx)
         self.series = np.append(self.series, series_idx)
+        self.bank = np.append(self.bank, bank_row)
         self.n += 1
 
 
@@ -76,6 +93,8 @@ class _RowParams:
     is_ttl: npt.NDArray[np.bool_]
     is_inc: npt.NDArray[np.bool_]
     is_z: npt.NDArray[np.bool_]
+    is_ens: npt.NDArray[np.bool_]  # zscore against the ensemble bank
+    bank: npt.NDArray[np.int64]  # the row's series in the bank (is_ens rows)
     is_rate: npt.NDArray[np.bool_]
     is_value: npt.NDArray[np.bool_]
     window: FloatArray
@@ -86,6 +105,16 @@ class _RowParams:
     min_ratio: FloatArray
     for_s: FloatArray
     clear_s: FloatArray
+
+
+@dataclass(frozen=True)
+class _Assessed:
+    values: FloatArray  # the batch as the bank saw it (one value per bank row)
+    low: FloatArray  # the band it may learn in (per bank row)
+    high: FloatArray
+    z: FloatArray  # the rest are per row of the batch
+    baseline: FloatArray
+    surprise: FloatArray
 
 
 class SymptomDetector:
@@ -116,6 +145,11 @@ class SymptomDetector:
         self._clear = np.array([x.clear_s for x in r], dtype=float)
         self._trend = np.array([x.trend_s for x in r], dtype=float)
         self._window = np.array([x.window_s for x in r], dtype=float)
+        self._ensemble = np.array([x.transform == "zscore" and x.baseline != "ewma" for x in r],
+                                  dtype=bool)
+        # One bank row per series that an ensemble zscore rule reads, grown as they appear.
+        self._bank = EnsembleBank(grace_period=_ENSEMBLE_GRACE,
+                                  slow_span=halflife_s / _SAMPLE_S / math.log(2))
 
     @property
     def series_count(self) -> int:
@@ -138,9 +172,13 @@ class SymptomDetector:
                 self._series[key] = s
                 self._keys.append(key)
                 self._rows_of_series.append([])
+                bank_row = -1
+                if self._ensemble[rule_ids].any():
+                    bank_row = self._bank.size
+                    self._bank.grow(bank_row + 1)
                 for ri in rule_ids:
                     self._rows_of_series[s].append(self._rows.n)
-                    self._rows.add(s, ri)
+                    self._rows.add(s, ri, bank_row if self._ensemble[ri] else -1)
             for row in self._rows_of_series[s]:
                 rows.append(row)
                 pos.append(p)
@@ -155,7 +193,8 @@ class SymptomDetector:
             tr = self._transform[ri]
             self._params = _RowParams(
                 rows=rows, tr=tr, is_ttl=tr == _TTL, is_inc=tr == _INC, is_z=tr == _Z,
-                is_rate=tr == _RATE, is_value=tr == _VALUE, window=self._window[ri],
+                is_ens=self._ensemble[ri], bank=self._rows.bank[rows], is_rate=tr == _RATE,
+                is_value=tr == _VALUE, window=self._window[ri],
                 trend=self._trend[ri], limit=self._limit[ri], thr=self._threshold[ri],
                 lt=self._lt[ri], min_ratio=self._min_ratio[ri], for_s=self._for[ri],
                 clear_s=self._clear[ri])
@@ -212,6 +251,12 @@ class SymptomDetector:
         scale = _MAD_TO_SIGMA * mad + 1e-9 + 0.01 * np.abs(mean)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(np.isnan(mean), 0.0, (v - mean) / scale)
+        is_ens = p.is_ens
+        ens = self._assess(v, p) if is_ens.any() else None
+        if ens is not None:
+            mean = np.where(is_ens, ens.baseline, mean)
+            z = np.where(is_ens, ens.z, z)
+        with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(np.abs(mean) > 1e-12, v / mean, np.inf)
         x = np.where(p.is_value, v, np.where(p.is_rate, np.where(have_prev, rate, np.nan),
                      np.where(is_ttl, ttl, np.where(p.is_z, z, acc))))
@@ -229,9 +274,13 @@ class SymptomDetector:
 
         # Baselines learn only from normal-looking samples (score before learn, refuse
         # to learn from anomalies), so a long incident does not become the new normal.
-        learn = ok & is_z & ~cond & ~firing
+        learn = ok & is_z & ~is_ens & ~cond & ~firing
+        if ens is not None:
+            self._teach(ens, p, is_ens & (cond | firing))
+            st.mean[rows] = np.where(is_ens & ok, ens.baseline, st.mean[rows])
+            st.surprise[rows] = np.where(is_ens & ok, ens.surprise, st.surprise[rows])
         if learn.any():
-            a = 1.0 - math.exp(-math.log(2) * 1.0 / max(self.halflife_s / 10.0, 1.0))
+            a = 1.0 - math.exp(-math.log(2) / max(self.halflife_s / _SAMPLE_S, 1.0))
             a_warm = np.where(warm, a, np.maximum(a, 0.2))
             m_new = np.where(np.isnan(mean), v, mean + a_warm * (v - mean))
             dev = np.abs(v - m_new)
@@ -274,6 +323,28 @@ class SymptomDetector:
                 update.firing.append(anomaly)
         return update
 
+    def _assess(self, v: FloatArray, p: _RowParams) -> _Assessed:
+        """The bank's view of this batch, gathered back onto the rows (``is_ens`` ones)."""
+        xb = np.full(self._bank.size, np.nan)
+        xb[p.bank[p.is_ens]] = v[p.is_ens]
+        a = self._bank.assess_many(xb)
+        b = np.where(p.is_ens, p.bank, 0)
+        band = np.full(self._bank.size, np.inf)
+        band[p.bank[p.is_ens]] = np.abs(p.thr[p.is_ens])
+        band = np.where(self._bank.n_seen >= self._bank.grace_period, band, np.inf) * a.spread
+        return _Assessed(values=xb, low=a.baseline - band, high=a.baseline + band, z=a.z[b],
+                         baseline=a.baseline[b], surprise=a.surprise[b])
+
+    def _teach(self, ens: _Assessed, p: _RowParams, refuse: npt.NDArray[np.bool_]) -> None:
+        """Teach the bank this batch. A series a rule holds anomalous is withheld (score
+        before learning; the anomaly must not become the new normal). The rest is learned
+        clipped to the rules' band, as a Huber estimator bounds one sample's pull: a
+        deviation the rule lets pass (too small a ratio, still warming up) neither inflates
+        the spread and the records at once nor is ignored if it persists."""
+        xl = np.clip(ens.values, ens.low, ens.high)
+        xl[p.bank[refuse]] = np.nan
+        self._bank.learn_many(xl)
+
     def _clear_stale(self, now: float, update: SymptomUpdate) -> None:
         """A firing series that stopped reporting (a replaced instance, a removed target)
         clears after ``stale_s``, as Prometheus marks a vanished series stale: otherwise its
@@ -298,6 +369,9 @@ class SymptomDetector:
             score = min(1.0, 0.5 * x / thr) if thr > 0 and math.isfinite(x) else 1.0
         else:
             score = min(1.0, 0.5 * thr / max(x, 1e-9)) if math.isfinite(x) else 0.5
+        extra: tuple[tuple[str, float], ...] = ((rule.transform, x),)
+        if self._ensemble[int(st.rule[row])]:
+            extra += (("surprise", float(st.surprise[row])),)
         return Anomaly(
             key=key,
             kind=rule.kind,
@@ -307,6 +381,6 @@ class SymptomDetector:
             started_at=float(st.started[row]) if not np.isnan(st.started[row]) else now,
             ts=now,
             detail=f"{rule.transform} {rule.op} {thr:g}",
-            extra=((rule.transform, x),),
+            extra=extra,
             held_s=-1.0 if np.isnan(st.cond_since[row]) else now - float(st.cond_since[row]),
         )
