@@ -134,6 +134,24 @@ def test_nezha_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert report["overall"]["AC@1"] > 1 / len(SERVICES)  # type: ignore[index]
 
 
+def write_front(metric_dir: Path, name: str, success: list[float]) -> None:
+    stamps = [1_641_117_620 + 60 * m for m in range(len(success))]
+    write_csv(metric_dir / "front_service.csv",
+              ["Time", "TimeStamp", "ServiceName", "SuccessRate(%)", "LatencyP90(s)"],
+              [[str(t), t, name, ok, 0.5] for t, ok in zip(stamps, success, strict=True)])
+
+
+def test_the_entry_slis_are_keyed_under_the_service_they_name(tmp_path: Path) -> None:
+    make_nezha(tmp_path, np.random.default_rng(3))
+    metric_dir = tmp_path / "2022-01-02" / "metric"
+    write_front(metric_dir, "Frontend", [100.0] * 60)
+    keys = set(rca.load_nezha(tmp_path)[0].after.series)
+    assert {("frontend", "EntrySuccessRate(%)"), ("frontend", "EntryLatencyP90(s)")} <= keys
+    write_front(metric_dir, "Gateway", [100.0] * 60)  # names no service: not guessed
+    keys = set(rca.load_nezha(tmp_path)[0].after.series)
+    assert not any(metric.startswith("Entry") for _, metric in keys)
+
+
 def test_synthetic_mode(capsys: pytest.CaptureFixture[str]) -> None:
     report = run_json(capsys, synthetic=True, cases=12, seed=5)
     check_shape(report, 12)

@@ -159,6 +159,7 @@ def _nezha_day(metric_dir: Path) -> dict[MetricKey, _Timed]:
             if name in ("Time", "PodName") or _NODE_METRICS.match(name):
                 continue
             out[(svc, name)] = _Timed(t, np.array([_num(v) for v in values]))
+    out.update(_entry_series(metric_dir / "front_service.csv", services))
     # per-call latency, measured at the caller (source) and the callee (destination)
     for side in ("source", "destination"):
         for p in sorted(metric_dir.glob(f"{side}_*.csv")):
@@ -172,6 +173,25 @@ def _nezha_day(metric_dir: Path) -> dict[MetricKey, _Timed]:
                     metric = call_metric(caller, f"latency_{side}_{p.stem.split('_')[-1]}")
                     out[(callee, metric)] = _Timed(t, np.array([_num(v) for v in values]))
     return out
+
+
+def _entry_series(path: Path, services: set[str]) -> dict[MetricKey, _Timed]:
+    """The entry point's own SLIs (success rate, latency), keyed under its service.
+
+    ``front_service.csv`` names the entry ("Frontend"); a name that matches no service
+    is left out rather than guessed.
+    """
+    if not path.exists():
+        return {}
+    cols = _read_columns(path)
+    names = {n.lower() for n in cols.pop("ServiceName", [])}
+    svc = next((s for s in services if s.lower() in names), None)
+    if svc is None or len(names) != 1:
+        return {}
+    t = np.array([_num(v) for v in cols.pop("TimeStamp", [])])
+    cols.pop("Time", None)
+    return {(svc, f"Entry{name}"): _Timed(t, np.array([_num(v) for v in values]))
+            for name, values in cols.items()}
 
 
 def _split_edge(name: str, services: set[str]) -> tuple[str, str] | None:

@@ -33,6 +33,29 @@ def test_a_drop_in_success_rate_is_a_symptom_and_a_rise_is_not() -> None:
     assert score_frames(before, rise)[0].strength == 0.0
 
 
+def test_a_few_percent_of_requests_failing_is_a_symptom_at_full_success() -> None:
+    before = MetricFrame.build({("a", "SuccessRate(%)"): [100.0] * 4,
+                                ("a", "ErrorRate(%)"): [0.0] * 4,
+                                ("a", "CpuUsageRate(%)"): [100.0] * 4})
+    after = MetricFrame.build({("a", "SuccessRate(%)"): [100.0, 97.0, 96.5, 97.5, 100.0],
+                               ("a", "ErrorRate(%)"): [0.0, 3.0, 3.5, 2.5, 0.0],
+                               ("a", "CpuUsageRate(%)"): [100.0, 97.0, 96.5, 97.5, 100.0]})
+    by = {s.metric: s for s in score_frames(before, after)}
+    assert by["SuccessRate(%)"].strength > 3 and by["ErrorRate(%)"].strength > 3
+    assert by["SuccessRate(%)"].onset == 1
+    assert by["CpuUsageRate(%)"].strength < 3  # a 3 % dip in CPU is no symptom
+    blip = MetricFrame.build({("a", "SuccessRate(%)"): [100.0, 99.8, 99.9, 100.0, 100.0]})
+    assert score_frames(before, blip)[0].strength < 3  # a failed request or two is not
+
+
+def test_a_deviation_must_hold_for_three_samples() -> None:
+    before = MetricFrame.build({("a", "cpu"): [10.0, 11.0, 9.0, 10.0]})
+    two = MetricFrame.build({("a", "cpu"): [10.0, 40.0, 40.0, 10.0, 10.0]})
+    three = MetricFrame.build({("a", "cpu"): [10.0, 40.0, 40.0, 40.0, 10.0]})
+    assert score_frames(before, two)[0].strength < 3
+    assert score_frames(before, three)[0].strength > 3
+
+
 def test_a_single_spike_counts_less_than_a_lasting_shift() -> None:
     base = np.tile([10.0, 11.0, 9.0, 10.0], 5)
     before = MetricFrame.build({("a", "cpu"): base, ("b", "cpu"): base})

@@ -70,6 +70,33 @@ def test_client_latency_is_evidence_about_callees_not_the_caller() -> None:
     assert ranked[0].service == "db"
 
 
+def test_a_slow_callee_does_not_excuse_a_callers_own_resource_fault() -> None:
+    # web saturates its CPU and slows down; db, which web calls, slowed a little earlier
+    before, after = frames({
+        ("web", "CpuUsageRate(%)"): step(30.0, 3.0, 2),
+        ("web", "PodServerLatencyP90(s)"): step(0.1, 9.0, 2),  # web's largest z-score
+        ("db", "PodServerLatencyP90(s)"): step(0.01, 1.6, 1),
+    })
+    ranked = rank_root_causes(before, after, chain())
+    assert ranked[0].service == "web"
+    assert ranked[0].fault == "cpu"
+
+
+def test_services_without_a_clear_anomaly_are_ordered_by_their_weaker_evidence() -> None:
+    flat = [20.0] * N_AFTER
+    before = MetricFrame.build({("alpha", "cpu"): [20.0] * N_BEFORE,
+                                ("beta", "mem"): [500.0] * N_BEFORE,
+                                ("beta", "cpu"): [20.0] * N_BEFORE,
+                                ("gamma", "cpu"): [20.0] * N_BEFORE})
+    after = MetricFrame.build({("alpha", "cpu"): flat,
+                               ("beta", "mem"): [500.0] * N_AFTER,
+                               ("beta", "cpu"): [20.0] + [30.0] * (N_AFTER - 1),  # z 2.5
+                               ("gamma", "cpu"): [20.0] + [60.0] * (N_AFTER - 1)})
+    ranked = rank_root_causes(before, after, None)
+    assert [c.service for c in ranked] == ["gamma", "beta", "alpha"]
+    assert ranked[1].score == ranked[2].score == 0.0
+
+
 def test_earlier_onset_wins_between_equal_anomalies() -> None:
     before, after = frames({
         ("a", "cpu"): step(20.0, 3.0, 1),

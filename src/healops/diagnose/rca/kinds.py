@@ -16,6 +16,8 @@ when that metric dominates. The *role* says whose behaviour the series reflects:
 (-1, 1, 0)
 >>> call_caller("call:frontend:latency_src")
 'frontend'
+>>> is_request_percent("SuccessRate(%)"), is_request_percent("CpuUsageRate(%)")
+(True, False)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "bad_direction",
     "call_caller",
     "call_metric",
+    "is_request_percent",
     "metric_kind",
     "metric_role",
 ]
@@ -54,6 +57,7 @@ _KIND_PATTERNS: tuple[tuple[FaultKind, re.Pattern[str]], ...] = (
 )
 _OUTGOING = re.compile(r"client|outbound|upstream_rq|egress_lat", re.I)
 _LOWER_IS_WORSE = re.compile(r"success|avail|uptime|ok_rate", re.I)
+_PERCENT = re.compile(r"%|percent|pct", re.I)
 
 
 def call_metric(caller: str, name: str) -> str:
@@ -95,3 +99,8 @@ def bad_direction(metric: str) -> int:
     if _LOWER_IS_WORSE.search(base):
         return -1
     return 0 if metric_kind(metric) in ("workload", "network") else 1
+
+
+def is_request_percent(metric: str) -> bool:
+    """A percentage of requests that succeeded or failed (0 to 100)."""
+    return metric_kind(metric) == "errors" and bool(_PERCENT.search(_base(metric)))

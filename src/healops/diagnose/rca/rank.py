@@ -4,15 +4,17 @@ Four signals, multiplied:
 
 1. **anomaly strength**: the robust z-score of each series after the fault against the
    window before it (:mod:`~healops.diagnose.rca.score`), log-compressed so one
-   near-constant series cannot drown the rest; a service's strength is that of its best
-   *own* metric (CPU, memory, server latency, errors; or the latency its callers see
-   when calling it).
+   near-constant series cannot drown the rest. A service has two kinds of evidence, each
+   as strong as its best series: its *own* (CPU, memory, I/O, traffic it stopped
+   sending), which no other service can explain, and its *symptoms* (server latency,
+   errors, the latency its callers see when calling it), which a dependency can.
 2. **onset**: a service whose anomaly started later than the earliest one is discounted.
 3. **propagation** (:mod:`~healops.diagnose.rca.propagation`): latency and errors travel
-   from callee to caller. A service whose symptoms are latency or errors, and that calls
-   (directly or not) an anomalous service whose anomaly started no later, is *explained*
-   and discounted. A caller's client-side latency is evidence about its callees, never
-   about the caller itself.
+   from callee to caller. A service's symptoms are *explained*, and discounted, when it
+   calls (directly or not) an anomalous service whose anomaly started no later; its own
+   evidence keeps its full weight, so a busy caller with a CPU fault of its own is not
+   excused by a slow callee. A caller's client-side latency is evidence about its
+   callees, never about the caller itself.
 4. **traffic** (:mod:`~healops.diagnose.rca.traffic`): traffic travels the other way. A
    callee's lost traffic is credited to the caller that stopped sending it (a fault that
    fails requests before they reach their dependencies), and latency that rose with the
@@ -109,39 +111,69 @@ class RankedCause:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
+    """The strongest series of one kind of evidence about a service."""
+
     service: str
     best: SeriesScore
-    strength: float
-    propagating: bool
+    strength: float  # compressed, weighted
+    propagating: bool  # latency or errors: it may come from a callee
     lost: tuple[LostEdge, ...] = ()
+    hint: float = 0.0  # weighted robust z of the best series, below threshold or not
+
+
+@dataclass(frozen=True, slots=True)
+class _Tracks:
+    """A service's own evidence (resources, traffic it stopped sending) and its symptoms
+    (latency, errors), kept apart: only symptoms can be explained by a dependency."""
+
+    own: _Candidate | None = None
+    symptom: _Candidate | None = None
+
+    def each(self) -> tuple[_Candidate, ...]:
+        return tuple(c for c in (self.own, self.symptom) if c is not None)
+
+    @property
+    def hint(self) -> float:
+        return max((c.hint for c in self.each()), default=0.0)
+
+
+def _better(new: _Candidate, old: _Candidate | None) -> bool:
+    return old is None or (new.strength, new.hint) > (old.strength, old.hint)
 
 
 def _candidates(
     scores: Sequence[SeriesScore], topology: Topology | None, cfg: RankSettings
-) -> dict[str, _Candidate]:
+) -> dict[str, _Tracks]:
     threshold = cfg.scores.threshold
-    best: dict[str, tuple[float, SeriesScore]] = {}
+    own: dict[str, _Candidate] = {}
+    symptom: dict[str, _Candidate] = {}
     for s in scores:
         weight = 1.0
         if s.role == "outgoing" or (topology is not None and is_drop(s)):
             weight = cfg.outgoing_weight  # about callees / callers, not this service
         elif s.kind == "workload":
             weight = cfg.traffic_weight
-        value = weight * compress(s.strength, threshold)
-        if s.service not in best or value > best[s.service][0]:
-            best[s.service] = (value, s)
-    out = {
-        svc: _Candidate(svc, s, value, s.kind in _PROPAGATING or s.role != "own")
-        for svc, (value, s) in best.items()
-    }
+        propagating = s.kind in _PROPAGATING or s.role != "own"
+        cand = _Candidate(s.service, s, weight * compress(s.strength, threshold),
+                          propagating, hint=weight * s.strength)
+        track = symptom if propagating else own
+        if _better(cand, track.get(s.service)):
+            track[s.service] = cand
     stop_z = 1.0 / cfg.scores.relative_floor  # a drop to zero, in robust units
     for svc, (total, edges) in lost_traffic(scores, topology, threshold=threshold,
                                             stop_z=stop_z).items():
         value = cfg.loss_weight * total
-        if svc not in out or value > out[svc].strength:
-            shown = max(edges, key=lambda e: e.value).series
-            out[svc] = _Candidate(svc, shown, value, False, edges)
-    return out
+        shown = max(edges, key=lambda e: e.value).series
+        cand = _Candidate(svc, shown, value, False, edges, hint=value)
+        if _better(cand, own.get(svc)):
+            own[svc] = cand
+    return {svc: _Tracks(own.get(svc), symptom.get(svc)) for svc in sorted({*own, *symptom})}
+
+
+def _started(tracks: _Tracks) -> int | None:
+    """When a service's anomaly began: the earliest onset of its anomalous evidence."""
+    onsets = [c.best.onset for c in tracks.each() if c.strength > 0 and c.best.onset is not None]
+    return min(onsets, default=None)
 
 
 def _degraded_calls(incoming: dict[tuple[str, str], float]) -> Callable[[str, str], bool]:
@@ -181,9 +213,9 @@ def rank_root_causes(
     if topology is None:
         topology = infer_topology(after.series)
     scores = score_frames(before, after, cfg.scores)
-    cands = _candidates(scores, topology, cfg)
-    anomalous = {s: c for s, c in cands.items() if c.strength > 0 and c.best.onset is not None}
-    first = min((c.best.onset for c in anomalous.values() if c.best.onset is not None), default=0)
+    tracks = _candidates(scores, topology, cfg)
+    started = {svc: b for svc, t in tracks.items() if (b := _started(t)) is not None}
+    first = min(started.values(), default=0)
     incoming = {
         (caller, s.service): s.strength
         for s in scores
@@ -196,7 +228,7 @@ def rank_root_causes(
     for s in scores:
         by_service.setdefault(s.service, []).append(s)
     if changes:
-        for svc in cands:
+        for svc in tracks:
             onsets = [s.onset for s in by_service.get(svc, ()) if s.onset is not None
                       and s.role != "outgoing"]
             at = after.time_of(min(onsets)) if onsets else first_ts  # its first symptom
@@ -208,25 +240,32 @@ def rank_root_causes(
 
     blamed: dict[str, list[str]] = {}
     if topology is not None:
-        started = {s: float(c.best.onset or 0) for s, c in anomalous.items()}
+        at_start = {svc: float(at) for svc, at in started.items()}
         degraded = _degraded_calls(incoming)
-        for svc, cand in anomalous.items():
-            if cand.propagating and not cand.lost:
-                found = explaining_callees(svc, started[svc], started, topology,
+        for svc, t in tracks.items():
+            sym = t.symptom
+            if sym is not None and sym.strength > 0 and sym.best.onset is not None:
+                found = explaining_callees(svc, float(sym.best.onset), at_start, topology,
                                            slack=cfg.onset_slack, degraded=degraded)
                 if found:
                     blamed[svc] = found
 
     raw: dict[str, float] = {}
+    cands: dict[str, _Candidate] = {}
     explains: dict[str, tuple[str, ...]] = {}
-    for svc, cand in cands.items():
-        value = cand.strength
-        if svc in anomalous and cand.best.onset is not None:
-            value /= 1.0 + cfg.onset_decay * (cand.best.onset - first)
-        if svc in blamed:
-            value *= cfg.explained_factor
-        elif svc in loaded and cand.propagating and cand.best.kind == "latency":
-            value *= cfg.explained_factor  # saturation under more traffic: a victim
+    for svc, t in tracks.items():
+        value, cand = -1.0, t.each()[0]
+        for c in t.each():
+            v = c.strength
+            if v > 0 and c.best.onset is not None:
+                v /= 1.0 + cfg.onset_decay * (c.best.onset - first)
+            if c.propagating and svc in blamed:
+                v *= cfg.explained_factor
+            elif c.propagating and svc in loaded and c.best.kind == "latency":
+                v *= cfg.explained_factor  # saturation under more traffic: a victim
+            if v > value:
+                value, cand = v, c
+        cands[svc] = cand
         if topology is not None and svc in topology:
             up = topology.upstream(svc)
             explains[svc] = tuple(sorted(u for u in up if svc in blamed.get(u, ())))
@@ -238,11 +277,11 @@ def rank_root_causes(
 
     total = sum(raw.values())
     out: list[RankedCause] = []
-    for svc in sorted(raw, key=lambda s: (-raw[s], -cands[s].best.strength, s)):
+    # ties (mostly services with nothing above threshold) go to sub-threshold evidence
+    for svc in sorted(raw, key=lambda s: (-raw[s], -tracks[s].hint, s)):
         cand = cands[svc]
         details = _details(cand, by_service.get(svc, ()), cfg, after, topology,
-                           explains.get(svc, ()),
-                           blamed.get(svc), anomalous, loaded.get(svc))
+                           explains.get(svc, ()), blamed.get(svc), tracks, loaded.get(svc))
         details += near.get(svc, ())
         out.append(
             RankedCause(
@@ -284,7 +323,7 @@ def _details(
     topology: Topology | None,
     explains: tuple[str, ...],
     blamed: list[str] | None,
-    anomalous: dict[str, _Candidate],
+    tracks: dict[str, _Tracks],
     load: SeriesScore | None,
 ) -> tuple[CauseEvidence, ...]:
     """The cause's own strongest series, then what ties it to the rest of the graph."""
@@ -306,7 +345,7 @@ def _details(
             if path:
                 items.append(PathEvidence(tuple(path), "explains"))
         if blamed:
-            by = max(blamed, key=lambda d: anomalous[d].strength)
+            by = max(blamed, key=lambda d: max(c.strength for c in tracks[d].each()))
             path = topology.path(svc, by)
             if path:
                 items.append(PathEvidence(tuple(path), "explained_by"))

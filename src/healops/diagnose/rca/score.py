@@ -4,8 +4,8 @@ against the window before it, vectorised over every series of a frame.
 >>> before = MetricFrame.build({("db", "cpu"): [10, 11, 9, 10, 10, 11, 9, 10]})
 >>> after = MetricFrame.build({("db", "cpu"): [10, 10, 30, 31, 32]})
 >>> s = score_frames(before, after)[0]
->>> s.service, s.kind, s.onset, round(s.before, 1), round(s.after, 1), s.strength > 10
-('db', 'cpu', 2, 10.0, 31.0, True)
+>>> s.service, s.kind, s.onset, round(s.before, 1), round(s.after, 1), round(s.strength, 1)
+('db', 'cpu', 2, 10.0, 30.0, 10.0)
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from healops.diagnose.rca.frame import FloatArray, MetricFrame
-from healops.diagnose.rca.kinds import FaultKind, Role, bad_direction, metric_kind, metric_role
+from healops.diagnose.rca.kinds import (
+    FaultKind,
+    Role,
+    bad_direction,
+    is_request_percent,
+    metric_kind,
+    metric_role,
+)
 
 __all__ = ["ScoreSettings", "SeriesScore", "robust_center_scale", "score_frames"]
 
@@ -26,17 +33,25 @@ __all__ = ["ScoreSettings", "SeriesScore", "robust_center_scale", "score_frames"
 class ScoreSettings:
     """How a deviation is measured.
 
-    ``persistence`` is how many samples of the after window (at least) a deviation must
-    last to count at full strength: a single spike is noise more often than a fault.
+    ``persistence`` is how many samples of the after window (at least, or
+    ``persistence_fraction`` of them if more) a deviation must last to count at full
+    strength: the score is the deviation held by that many samples. A spike of one or two
+    samples is noise more often than a fault: the median latency of a low-traffic call
+    can sit ten times above its usual level in one minute out of ten.
     ``relative_floor`` keeps near-constant baselines from turning tiny changes into huge
-    z-scores: the scale is never below that fraction of the baseline level.
+    z-scores: the scale is never below that fraction of the baseline level. For a
+    percentage of requests (``SuccessRate(%)``, ``ErrorRate(%)``) the level is the share of
+    requests failing, whichever way the metric is written, and the scale is never below
+    ``percent_floor`` points: a success rate stuck at 100 % has no spread to measure
+    against, yet 2 % of requests failing for minutes is a symptom.
     """
 
-    persistence: int = 2
+    persistence: int = 3
     persistence_fraction: float = 0.1
     threshold: float = 3.0
     relative_floor: float = 0.2
     absolute_floor: float = 1e-9
+    percent_floor: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +70,27 @@ class SeriesScore:
 
 
 def robust_center_scale(
-    before: FloatArray, *, relative_floor: float = 0.05, absolute_floor: float = 1e-9
+    before: FloatArray,
+    *,
+    relative_floor: float = 0.05,
+    absolute_floor: float | FloatArray = 1e-9,
+    level: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Row-wise median and a robust, floored scale of a (series x samples) matrix."""
+    """Row-wise median and a robust, floored scale of a (series x samples) matrix.
+
+    ``level`` (default: the median) is what ``relative_floor`` is a fraction of, and
+    ``absolute_floor`` may be one value or one per row.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, handled below
         center = np.nanmedian(before, axis=1)
         mad = np.nanmedian(np.abs(before - center[:, None]), axis=1) * 1.4826
         q75, q25 = _quartiles(before)
     iqr = (q75 - q25) / 1.349
-    scale = np.fmax(np.fmax(mad, iqr), relative_floor * np.abs(center))
-    scale = np.fmax(np.nan_to_num(scale, nan=absolute_floor), absolute_floor)
+    base = center if level is None else level
+    scale = np.fmax(np.fmax(mad, iqr), relative_floor * np.abs(base))
+    floor = np.broadcast_to(np.asarray(absolute_floor, dtype=np.float64), scale.shape)
+    scale = np.fmax(np.where(np.isnan(scale), floor, scale), floor)
     return center, scale
 
 
@@ -90,11 +115,21 @@ def score_frames(
         return []
     b = np.vstack([before.series[k] for k in keys])
     a = np.vstack([after.series[k] for k in keys])
+    direction = np.array([bad_direction(m) for _, m in keys], dtype=np.float64)
+    percent = np.array([is_request_percent(m) for _, m in keys], dtype=bool)
+    level = floor = None
+    if percent.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(b, axis=1)
+        # the failing share: a success rate's headroom, an error rate's own level
+        level = np.where(percent & (direction < 0), 100.0 - median, median)
+        floor = np.where(percent, cfg.percent_floor, cfg.absolute_floor)
     center, scale = robust_center_scale(
-        b, relative_floor=cfg.relative_floor, absolute_floor=cfg.absolute_floor
+        b, relative_floor=cfg.relative_floor,
+        absolute_floor=cfg.absolute_floor if floor is None else floor, level=level,
     )
     z = (a - center[:, None]) / scale[:, None]
-    direction = np.array([bad_direction(m) for _, m in keys], dtype=np.float64)
     signed = np.where(direction[:, None] == 0, np.abs(z), z * direction[:, None])
     signed = np.nan_to_num(signed, nan=-np.inf)
     n_after = a.shape[1]
