@@ -27,6 +27,8 @@ from healops.act.base import StepRequest
 from healops.act.journal import ActionJournal, Reconciled
 from healops.config.models import HealopsConfig
 from healops.correlate.grouping import Correlator
+from healops.correlate.maintenance import MaintenanceMuter
+from healops.correlate.silences import SilenceMuter
 from healops.detect.symptoms import SymptomDetector
 from healops.diagnose.base import Diagnoser, World
 from healops.domain.actions import ActionResult, Outcome, OutcomeStatus
@@ -131,6 +133,11 @@ class Engine:
         self._ids = itertools.count(1)
         self.correlator = Correlator(config.correlation, topology,
                                      new_id=lambda: f"INC-{next(self._ids):05d}")
+        # Silences and maintenance windows mute anomalies before they reach an incident;
+        # ``silences`` is the handle the API adds and expires silences through at runtime.
+        self.silences = SilenceMuter.from_config(config.correlation.silences)
+        self.correlator.muters = [self.silences,
+                                  MaintenanceMuter.from_config(config.correlation.maintenance)]
         self.stats = OutcomeStats()
         self.changes: deque[ChangeEvent] = deque()
         self.instances: dict[str, set[str]] = {}

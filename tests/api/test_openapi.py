@@ -37,6 +37,10 @@ def test_every_operation_answers_within_its_schema(case: schemathesis.Case,
     if case.operation.path == "/api/v1/samples":
         # One rule JSON Schema cannot state: a series without its own ts may appear once.
         excluded.append(positive_data_acceptance)
+    if case.operation.path == "/api/v1/silences" and case.method == "POST":
+        # Rules JSON Schema cannot state: a regex that compiles, an end after the start and
+        # after now. They are 422s naming the field (tests/api/test_silences.py).
+        excluded.append(positive_data_acceptance)
     case.call_and_validate(headers=served.auth(Role.ADMIN), excluded_checks=excluded)
 
 

@@ -22,6 +22,9 @@ BODIES: dict[str, object] = {
     "/api/v1/incidents/{incident_id}/approve": {},
     "/api/v1/tokens": {"role": "viewer", "name": "made-by-test"},
     "/api/v1/events": {"events": [EVENT]},
+    # Matches nothing in the lab, so the silences the allowed roles make change nothing.
+    "/api/v1/silences": {"matchers": ['service="no-such-service"'], "duration_s": 60,
+                         "comment": "from the role test"},
 }
 
 
@@ -37,7 +40,8 @@ def _routes(served: Served) -> list[APIRoute]:
 def _path(route: APIRoute, served: Served) -> str:
     victim = served.app.state.tokens.create(role=Role.VIEWER, name="victim", now=0.0).info.id
     values = {"incident_id": served.pending, "token_id": victim, "name": "app.css",
-              "change_id": f"CHG-{served.pending}-0", "problem_id": "PRB-none"}
+              "change_id": f"CHG-{served.pending}-0", "problem_id": "PRB-none",
+              "silence_id": "no-such-silence"}
     return route.path.format(**{p: values[p] for p in route.param_convertors})
 
 

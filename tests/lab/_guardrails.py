@@ -55,15 +55,16 @@ class Decided:
 class Lab:
     """The estate and the engine, stepped together on a simulated clock.
 
-    ``policy`` replaces keys of the default policy; ``faults`` (diagnosis patterns) and
-    ``runbooks`` are added to the defaults; the whole config is validated as a user's file
-    would be.
+    ``policy`` and ``correlation`` replace keys of those default sections; ``faults``
+    (diagnosis patterns) and ``runbooks`` are added to the defaults; the whole config is
+    validated as a user's file would be.
     """
 
     def __init__(self, *, seed: int, policy: Mapping[str, Any] | None = None,
                  faults: Sequence[Mapping[str, Any]] = (),
                  runbooks: Sequence[Mapping[str, Any]] = (),
-                 warmup_s: float = WARMUP_S) -> None:
+                 warmup_s: float = WARMUP_S,
+                 correlation: Mapping[str, Any] | None = None) -> None:
         self.clock = SimClock()
         self.estate = Estate(seed=seed, start=self.clock.now())
         self.rng = random.Random(seed)
@@ -72,6 +73,7 @@ class Lab:
             name=s.name, depends_on=list(s.depends_on), tier=s.tier, replicas=s.replicas,
             stateful=s.stateful).model_dump() for s in self.estate.specs]}
         base["policy"] = {**base["policy"], **(policy or {})}
+        base["correlation"] = {**base["correlation"], **(correlation or {})}
         base["diagnosis"]["faults"] = [*base["diagnosis"]["faults"], *faults]
         base["runbooks"] = [*base["runbooks"], *runbooks]
         base["store_url"] = "sqlite://"

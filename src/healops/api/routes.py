@@ -1,5 +1,5 @@
-"""The JSON API: incidents, approvals, runbooks, policies, services, dashboard, tokens, and
-the ITSM records (changes, problems, audit log), read-only.
+"""The JSON API: incidents, approvals, runbooks, policies, services, dashboard, tokens,
+silences, and the ITSM records (changes, problems, audit log), read-only.
 
 Thin: each route checks the caller's role, asks ``Views`` or the ``Runtime``, and shapes
 the answer. Unknown ids are 404, an approval of an incident that is not waiting is 409.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from healops.api.auth import REQUIRE, ApiError, Principal, guard
 from healops.api.schemas import (
@@ -27,6 +28,8 @@ from healops.api.schemas import (
     RejectIn,
     RunbookOut,
     ServiceOut,
+    SilenceIn,
+    SilenceOut,
     TimelineEntryOut,
     TokenCreated,
     TokenIn,
@@ -37,6 +40,7 @@ from healops.api.views import Views
 from healops.config.load import ConfigError
 from healops.config.models import PolicyConfig
 from healops.config.reload import ReloadRefused
+from healops.correlate.silences import Silence, SilenceError, SilenceMuter
 from healops.domain.incidents import IncidentState
 from healops.runtime import ConfigReloader
 
@@ -46,6 +50,8 @@ ChangeState = Literal["awaiting_approval", "scheduled", "implementing", "review"
                       "rejected", "canceled"]
 RecordId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 IncidentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+SilenceId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+SilenceState = Literal["pending", "active", "expired"]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "the body could not be parsed"},
     401: {"model": ErrorOut, "description": "no valid token"},
@@ -226,6 +232,64 @@ def create_api_router() -> APIRouter:
             raise ApiError(409, "restart_required", str(exc)) from exc
         return ConfigReloadOut(source=str(reloader.path), changed=plan.changed)
 
+    @router.get("/silences", tags=["silences"], **guard(Role.VIEWER))
+    def list_silences(request: Request,
+                      state: Annotated[SilenceState | None, Query()] = None
+                      ) -> list[SilenceOut]:
+        """Every silence, from the config file and made here, with its state now. Those
+        made here live in memory: a restart forgets them, the file's come back."""
+        now = request.app.state.clock.now()
+        out = [_silence_out(s, now) for s in _silences(request).list()]
+        return [s for s in out if state is None or s.state == state]
+
+    @router.post("/silences", tags=["silences"], status_code=201, **guard(Role.OPERATOR))
+    def create_silence(request: Request, body: SilenceIn,
+                       principal: Annotated[Principal, Depends(REQUIRE[Role.OPERATOR])]
+                       ) -> SilenceOut:
+        """Silence the anomalies that match every matcher: from the next tick they open and
+        feed no incident until the silence ends. Audited."""
+        runtime = request.app.state.runtime
+        with runtime.lock:
+            now = runtime.clock.now()
+            starts = now if body.starts_at is None else body.starts_at
+            if body.ends_at is not None and body.duration_s is None:
+                ends, end_field = body.ends_at, "ends_at"
+            elif body.duration_s is not None and body.ends_at is None:
+                ends, end_field = starts + body.duration_s, "duration_s"
+            else:
+                raise _invalid("ends_at", "give either ends_at or duration_s (seconds from "
+                               "starts_at), exactly one of the two", body.ends_at)
+            try:
+                silence = _silences(request).add(
+                    body.matchers, starts_at=starts, ends_at=ends, now=now,
+                    created_by=principal.name, comment=body.comment)
+            except SilenceError as exc:
+                field = end_field if exc.field == "ends_at" else exc.field
+                raise _invalid(field, str(exc), getattr(body, field, None)) from exc
+            _audit(request, silence, "created", by=principal.name, now=now)
+        return _silence_out(silence, now)
+
+    @router.delete("/silences/{silence_id}", tags=["silences"],
+                   responses={404: {"model": ErrorOut, "description": "no such silence"}},
+                   **guard(Role.OPERATOR))
+    def expire_silence(request: Request, silence_id: SilenceId,
+                       principal: Annotated[Principal, Depends(REQUIRE[Role.OPERATOR])]
+                       ) -> SilenceOut:
+        """Expire a silence now: it stops muting from the next tick. Expiring an expired
+        silence changes nothing. Audited."""
+        runtime = request.app.state.runtime
+        with runtime.lock:
+            now = runtime.clock.now()
+            muter = _silences(request)
+            before = muter.get(silence_id)
+            if before is None:
+                raise ApiError(404, "not_found", f"no silence {silence_id!r}; list them with "
+                               "GET /api/v1/silences")
+            silence = muter.expire(silence_id, now) or before
+            if before.state(now) != "expired":
+                _audit(request, silence, "expired", by=principal.name, now=now)
+        return _silence_out(silence, now)
+
     @router.get("/tokens", tags=["tokens"], **guard(Role.ADMIN))
     def list_tokens(request: Request) -> list[TokenOut]:
         """Every API token (never the secret): id, name, role, created, revoked."""
@@ -253,6 +317,31 @@ def create_api_router() -> APIRouter:
 def _token_store(request: Request) -> TokenStore:
     tokens: TokenStore = request.app.state.tokens
     return tokens
+
+
+def _silences(request: Request) -> SilenceMuter:
+    muter: SilenceMuter = request.app.state.runtime.engine.silences
+    return muter
+
+
+def _silence_out(s: Silence, now: float) -> SilenceOut:
+    return SilenceOut(id=s.id, matchers=[str(m) for m in s.matchers], starts_at=s.starts_at,
+                      ends_at=s.ends_at, created_by=s.created_by, comment=s.comment,
+                      state=s.state(now))
+
+
+def _invalid(field: str, message: str, value: object) -> RequestValidationError:
+    """A 422 shaped like FastAPI's own, naming the body field at fault."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", field),
+                                    "msg": message, "input": value}])
+
+
+def _audit(request: Request, s: Silence, what: str, *, by: str, now: float) -> None:
+    audit = getattr(request.app.state.runtime.engine.store, "audit", None)
+    if audit is not None:
+        audit(ts=now, actor=by, kind="silence", subject=s.id,
+              data={"event": what, "matchers": [str(m) for m in s.matchers],
+                    "starts_at": s.starts_at, "ends_at": s.ends_at, "comment": s.comment})
 
 
 def _no_incident(incident_id: str) -> ApiError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from healops.api.tokens import NAME_PATTERN, Role
+from healops.config.models import Timestamp
+from healops.correlate.silences import check_matchers, parse_matcher
 
 __all__ = [
     "ActionOut",
@@ -31,6 +33,8 @@ __all__ = [
     "RunbookOut",
     "RunbookStepOut",
     "ServiceOut",
+    "SilenceIn",
+    "SilenceOut",
     "TimelineEntryOut",
     "TokenCreated",
     "TokenIn",
@@ -310,3 +314,42 @@ class AuditVerifyOut(_Out):
 
 
 IncidentDetail.model_rebuild()
+
+
+def _matcher(text: str) -> str:
+    parse_matcher(text)
+    return text
+
+
+class SilenceIn(_In):
+    """A silence: anomalies matching every matcher open and feed no incident until it ends.
+    Give ``ends_at`` or ``duration_s`` (from ``starts_at``, which defaults to now)."""
+
+    matchers: list[Annotated[str, Field(max_length=1000), AfterValidator(_matcher)]] = Field(
+        min_length=1, max_length=50,
+        description='Alertmanager matchers over the anomaly\'s labels (series labels, '
+        '__name__, service, instance, kind), all of which must match: service="db", '
+        'kind=~"errors|latency", instance!="db-2"; regexes match the whole value')
+    starts_at: Timestamp | None = Field(None, description="when it starts; default: now")
+    ends_at: Timestamp | None = Field(None, description="when it ends (not included)")
+    duration_s: float | None = Field(None, gt=0, le=366 * 86_400,
+                                     description="how long from starts_at, instead of ends_at")
+    comment: str = Field(min_length=1, max_length=2000,
+                         description="why, e.g. a change ticket; it goes into the audit log")
+
+    @field_validator("matchers")
+    @classmethod
+    def _not_everything(cls, v: list[str]) -> list[str]:
+        check_matchers(v)
+        return v
+
+
+class SilenceOut(_Out):
+    id: str
+    matchers: list[str] = Field(description="as parsed, in canonical form")
+    starts_at: float
+    ends_at: float
+    created_by: str
+    comment: str
+    state: Literal["pending", "active", "expired"] = Field(
+        description="at the engine's current time")

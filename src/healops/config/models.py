@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from healops.config.itsm import ItsmConfig
 from healops.domain.topology import Service, Topology
@@ -15,11 +25,15 @@ __all__ = [
     "DiagnosisConfig",
     "FaultPattern",
     "HealopsConfig",
+    "InhibitRuleConfig",
+    "MaintenanceWindowConfig",
     "PolicyConfig",
     "RunbookConfig",
     "RunbookStep",
     "ServiceConfig",
+    "SilenceConfig",
     "SymptomRule",
+    "Timestamp",
     "TopologyConfig",
 ]
 
@@ -113,6 +127,134 @@ class DetectionConfig(_Model):
         return self
 
 
+def _unix_seconds(v: object) -> object:
+    """Unix seconds as they are, or an ISO-8601 time with a UTC offset (YAML may already
+    have made it a datetime)."""
+    if isinstance(v, str):
+        text = v.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        try:
+            v = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{v!r} is neither Unix seconds nor an ISO-8601 time; write "
+                             "e.g. 1799100000 or 2027-01-04T22:00:00Z") from None
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            raise ValueError(f"{v.isoformat()} has no UTC offset; add one, e.g. "
+                             f"{v.isoformat()}Z")
+        return v.timestamp()
+    if isinstance(v, date):
+        raise ValueError(f"{v.isoformat()} is a date without a time; write e.g. "
+                         f"{v.isoformat()}T00:00:00Z")
+    return v
+
+
+Timestamp = Annotated[
+    FiniteFloat, BeforeValidator(_unix_seconds),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}],
+                    "description": "Unix seconds, or an ISO-8601 time with a UTC offset"}),
+]
+
+
+def _check_matchers(texts: list[str]) -> list[str]:
+    # Imported here: healops.correlate imports this module.
+    from healops.correlate.silences import parse_matcher
+
+    for text in texts:
+        parse_matcher(text)
+    return texts
+
+
+class SilenceConfig(_Model):
+    """A silence declared in the file: it mutes matching anomalies between ``starts_at``
+    and ``ends_at``, and comes back with every start (those made through the API live in
+    memory only)."""
+
+    id: str = Field("", pattern=r"^([A-Za-z0-9_.:-]{1,64})?$",
+                    description="a stable id; empty: config-<position, from 1>")
+    matchers: list[str] = Field(
+        min_length=1, description='Alertmanager matchers over the anomaly\'s labels (series '
+        'labels, __name__, service, instance, kind), all of which must match: '
+        'service="db", kind=~"errors|latency", instance!="db-2", __name__!~"disk_.*"')
+    starts_at: Timestamp = Field(0.0, description="when it starts muting; default: always")
+    ends_at: Timestamp = Field(description="when it stops muting (not included)")
+    created_by: str = "config"
+    comment: str = Field(min_length=1, description="why, e.g. a change ticket")
+
+    @field_validator("matchers")
+    @classmethod
+    def _parse(cls, v: list[str]) -> list[str]:
+        from healops.correlate.silences import check_matchers
+
+        check_matchers(v)
+        return v
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> SilenceConfig:
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"ends_at ({self.ends_at}) is not after starts_at "
+                             f"({self.starts_at}); give an end after the start")
+        return self
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class MaintenanceWindowConfig(_Model):
+    """While the window is open the services' anomalies open no incident. One-off: ``start``
+    and ``end``; weekly: ``days``, ``at`` (UTC) and ``duration_s``."""
+
+    name: str = ""
+    services: list[str] = Field(min_length=1, description="the services it covers")
+    start: Timestamp | None = Field(None, description="one-off: when it opens")
+    end: Timestamp | None = Field(None, description="one-off: when it closes (not included)")
+    days: list[Weekday] = Field([], description="weekly: the days it opens on, in UTC")
+    at: str = Field("", pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9])?$",
+                    description="weekly: when it opens, HH:MM UTC")
+    duration_s: float = Field(0.0, ge=0, le=7 * 86_400,
+                              description="weekly: how long it stays open, at most a week")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MaintenanceWindowConfig:
+        once = self.start is not None or self.end is not None
+        weekly = bool(self.days or self.at or self.duration_s)
+        if once and weekly:
+            raise ValueError("a maintenance window is either one-off (start and end) or weekly "
+                             "(days, at and duration_s); this one mixes both, keep one kind")
+        if once:
+            if self.start is None or self.end is None:
+                raise ValueError("a one-off maintenance window needs both start and end")
+            if self.end <= self.start:
+                raise ValueError(f"end ({self.end}) is not after start ({self.start}); give "
+                                 "an end after the start")
+        elif not (self.days and self.at and self.duration_s > 0):
+            raise ValueError("give start and end (one-off), or days, at and duration_s "
+                             "(weekly, e.g. days: [sun], at: \"02:00\", duration_s: 7200)")
+        return self
+
+
+class InhibitRuleConfig(_Model):
+    """While a source-kind anomaly is live on a service, target-kind anomalies in the scope
+    open no incident of their own; they still join one that grouping finds for them."""
+
+    source_kinds: list[str] = Field(min_length=1, description="e.g. [down]")
+    target_kinds: list[str] = Field(min_length=1, description="e.g. [errors, latency]")
+    scope: Literal["callers", "same_service"] = Field(
+        "callers", description="callers: services calling the source's service within "
+        "max_hops calls; same_service: the source's service itself")
+    max_hops: int = Field(2, ge=1, description="callers: how many calls away at most")
+    source_matchers: list[str] = Field(
+        [], description="Alertmanager matchers the source must also match")
+    target_matchers: list[str] = Field(
+        [], description="Alertmanager matchers the target must also match")
+
+    _sources = field_validator("source_matchers")(_check_matchers)
+    _targets = field_validator("target_matchers")(_check_matchers)
+
+
 class CorrelationConfig(_Model):
     group_window_s: float = Field(300.0, ge=0)
     max_hops: int = Field(2, ge=0)
@@ -122,6 +264,23 @@ class CorrelationConfig(_Model):
         6, ge=2, description="this many fire/clear changes within the window = flapping"
     )
     resolve_after_s: float = Field(60.0, ge=0, description="quiet time before auto-resolving")
+    silences: list[SilenceConfig] = Field(
+        [], description="silences kept in the file; the API adds more at runtime (in memory)")
+    maintenance: list[MaintenanceWindowConfig] = Field(
+        [], description="maintenance windows: their services' anomalies open no incident")
+    inhibit: list[InhibitRuleConfig] = Field(
+        [InhibitRuleConfig(source_kinds=["down"], target_kinds=["errors", "latency"])],
+        description="inhibition rules; default: a down service inhibits its callers' "
+        "errors and latency within 2 calls ([] turns inhibition off)")
+
+    @model_validator(mode="after")
+    def _silence_ids_unique(self) -> CorrelationConfig:
+        ids = [s.id or f"config-{n}" for n, s in enumerate(self.silences, 1)]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"silence id {twice[0]!r} is used twice in correlation.silences "
+                             "(a silence without an id is config-<its position>); rename one")
+        return self
 
 
 class FaultPattern(_Model):

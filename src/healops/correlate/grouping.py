@@ -8,6 +8,11 @@
   ``flap_window_s`` is marked flapping, and stays so until it has been stable for the window;
   an incident with a flapping series is suppressed (no diagnosis, no action, no page) until
   it settles;
+- muting: an anomaly a ``Muter`` mutes (a silence, a maintenance window) opens and feeds no
+  incident;
+- inhibition: an anomaly that an inhibition rule's live source inhibits (a caller's errors
+  while its database is down) opens no incident of its own, but still joins one that
+  grouping finds for it, as evidence (``healops.correlate.inhibit``);
 - resolution: an incident with no live anomalies for ``resolve_after_s`` recovers by itself,
   unless the engine holds it (an action or a human is working on it).
 """
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 
 from healops.config.models import CorrelationConfig
 from healops.correlate.base import Muter
+from healops.correlate.inhibit import Inhibitor, InhibitRule
 from healops.domain.incidents import Incident
 from healops.domain.signals import Anomaly
 from healops.domain.topology import Topology
@@ -33,7 +39,8 @@ class CorrelationResult:
     opened: list[Incident] = field(default_factory=list)
     updated: list[Incident] = field(default_factory=list)
     quiet: list[Incident] = field(default_factory=list)  # no live anomaly for resolve_after_s
-    muted: int = 0
+    muted: int = 0  # anomalies a muter muted
+    inhibited: int = 0  # anomalies held back from opening an incident by an inhibition rule
 
 
 class Correlator:
@@ -48,6 +55,8 @@ class Correlator:
         self.config = config
         self.topology = topology
         self.muters = list(muters)
+        self.inhibitor = Inhibitor((InhibitRule.from_config(r) for r in config.inhibit),
+                                   topology)
         counter = itertools.count(1)
         self._new_id = new_id or (lambda: f"INC-{next(counter):05d}")
         self._propagating = frozenset(config.propagating_kinds)
@@ -104,14 +113,22 @@ class Correlator:
                 inc.live.discard(sid)
                 inc.anomalies[sid] = a
                 touched[inc.id] = inc
+        fired, firing = list(fired), list(firing)
         for a in fired:
             self._flip(a.id, now)
+        # Sources firing now (muted ones too) and those live in active incidents inhibit.
+        sources = self.inhibitor.sources(itertools.chain(
+            fired, firing, (inc.anomalies[s] for inc in self.active.values()
+                            for s in inc.live if s in inc.anomalies)))
         for a in itertools.chain(fired, firing):
             if any(m(a, now) for m in self.muters):
                 res.muted += 1
                 continue
             sid = a.id
             found = self.active.get(self._owner.get(sid, "")) or self._find_group(a, now)
+            if found is None and self.inhibitor.inhibitor_of(a, sources) is not None:
+                res.inhibited += 1
+                continue
             if found is None:
                 inc = Incident.open(self._new_id(), key=f"{a.service}:{a.kind}",
                                     service=a.service, now=now)
