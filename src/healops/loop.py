@@ -41,7 +41,7 @@ from healops.itsm.escalation import Pager, build_escalation
 from healops.learn.stats import OutcomeStats
 from healops.plan.base import Planner
 from healops.policy.base import Policy, PolicyContext
-from healops.policy.rules import RulePolicy
+from healops.policy.rules import DISRUPTIVE, RulePolicy
 from healops.store.base import Store
 from healops.verify.symptoms import Check, verify_step
 
@@ -290,8 +290,7 @@ class Engine:
                     r.explains = tuple(dict.fromkeys(r.explains + cause.explains))
 
     def _context(self, run: PlanRun, step: PlannedStep) -> PolicyContext:
-        disrupted = sum(1 for t, iid in self._busy.items() if t != step.target
-                        and t.startswith(step.service))
+        disrupted = self._disrupted(step.service, step.target)
         replicas = max(len(self.instances.get(step.service, ())),
                        self.topology.services[step.service].replicas
                        if step.service in self.topology else 1)
@@ -303,12 +302,34 @@ class Engine:
                              replicas, disrupted, touches,
                              self.stats.streak(run.plan.signature, step.action))
 
+    def _disrupted(self, service: str, target: str) -> int:
+        """Instances of ``service``, other than ``target``, that an action of ours has out
+        of service now. Only the service's own instances count (``api-gateway-1`` is not
+        ``api``'s), and only disruptive actions (a disk clean-up is not); a busy instance
+        whose action is not known counts, to err on the safe side."""
+        instances = self.instances.get(service, set())
+        n = 0
+        for t, iid in self._busy.items():
+            if t == target or t not in instances:
+                continue
+            w = self.work.get(iid)
+            actions = {r.plan.steps[r.step].action for r in (w.runs if w else ())
+                       if r.step < len(r.plan.steps) and r.plan.steps[r.step].target == t}
+            if not actions or actions & DISRUPTIVE:
+                n += 1
+        return n
+
     def _drive(self, inc: Incident, w: _Work, run: PlanRun, now: float) -> None:
         if run.state is RunState.PENDING:
             if not run.plan.steps:
-                self._escalate(inc, w, now, self.policy(
-                    PlannedStep("none", inc.service, inc.service), self._context(
-                        run, PlannedStep("none", inc.service, inc.service)), now).reason)
+                # Nothing to run (security, no runbook): the decision is still a decision,
+                # stored with its reason like any other.
+                none = PlannedStep("none", inc.service, inc.service)
+                decision = self.policy(none, self._context(run, none), now)
+                self.store.record_decision(inc.id, none.action, none.target, decision, now)
+                inc.note(now, "decision", f"no action: {decision.verdict} ({decision.reason})",
+                         rule=decision.rule)
+                self._escalate(inc, w, now, decision.reason)
                 return
             step = run.plan.steps[run.step]
             if self._busy.get(step.target, inc.id) != inc.id:

@@ -339,3 +339,15 @@ def test_a_security_anomaly_is_escalated_and_never_acted_on_even_with_autonomy()
     lab.run_until(lambda: bool(lab.actions_on("auth")), limit_s=300, what="scale-out")
     assert lab.actions_on("auth")[0] == "scale_out"
     assert lab.decisions(surge)[0].verdict == "auto"
+
+
+# ---- decisions without a step ---------------------------------------------------------------
+def test_an_incident_with_nothing_to_run_still_stores_its_decision_and_reason() -> None:
+    lab = Lab(seed=5)
+    attack = _episode(lab, "security_anomaly", "auth")
+    d = _blocked(lab, attack, verdict="escalate", rule="security")
+    assert (d.action, d.reason) == ("none", "security-related incidents are never automated")
+    _close(lab, attack)
+    unknown = _episode(lab, "no_runbook", "worker")
+    d = _blocked(lab, unknown, verdict="escalate", rule="no_runbook")
+    assert d.reason == "no runbook matches this cause"
