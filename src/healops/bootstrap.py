@@ -8,6 +8,7 @@ from healops.act.base import Executor
 from healops.act.journal import ActionJournal
 from healops.clock import Clock, SystemClock
 from healops.config.models import HealopsConfig
+from healops.diagnose.ranked import RankedDiagnoser
 from healops.diagnose.symptoms import SymptomDiagnoser
 from healops.itsm.escalation import Pager
 from healops.loop import Engine
@@ -42,7 +43,8 @@ def bootstrap(
         config,
         store=store,
         journal=ActionJournal(store, executor),
-        diagnoser=SymptomDiagnoser(config.diagnosis),
+        diagnoser=RankedDiagnoser(config.diagnosis) if config.diagnosis.rank
+        else SymptomDiagnoser(config.diagnosis),
         planner=RunbookPlanner(),
         policy=RulePolicy(config.policy),
         pager=pager,

@@ -31,6 +31,7 @@ from healops.correlate.maintenance import MaintenanceMuter
 from healops.correlate.silences import SilenceMuter
 from healops.detect.symptoms import SymptomDetector
 from healops.diagnose.base import Diagnoser, World
+from healops.diagnose.history import SeriesHistory
 from healops.domain.actions import ActionResult, Outcome, OutcomeStatus
 from healops.domain.diagnosis import Diagnosis
 from healops.domain.incidents import Incident, IncidentState
@@ -141,6 +142,9 @@ class Engine:
         self.stats = OutcomeStats()
         self.changes: deque[ChangeEvent] = deque()
         self.instances: dict[str, set[str]] = {}
+        # the last samples of every series, for the metric ranking (read via World.history)
+        self.history = SeriesHistory(config.diagnosis.history_samples) \
+            if config.diagnosis.rank else None
         self.work: dict[str, _Work] = {}
         self.incidents: dict[str, Incident] = {}
         self._target_actions: dict[tuple[str, str], list[float]] = {}  # (target, action)
@@ -166,6 +170,8 @@ class Engine:
                 if len(self.instances) == 0 or sig.keys is not getattr(self, "_seen_keys", None):
                     self._learn_instances(sig.keys)
                 upd = self.detector.observe(sig)
+                if self.history is not None:
+                    self.history.observe(sig)
                 fired += upd.fired
                 firing += upd.firing
                 cleared += upd.cleared
@@ -217,7 +223,8 @@ class Engine:
     def _world(self) -> World:
         return World(self.topology, tuple(self.changes),
                      {k: frozenset(v) for k, v in self.instances.items()},
-                     self.config.runbooks, lambda sig: self._history.get(sig, [])[-3:])
+                     self.config.runbooks, lambda sig: self._history.get(sig, [])[-3:],
+                     self.history)
 
     def _advance(self, inc: Incident, now: float) -> None:
         w = self.work[inc.id]

@@ -303,6 +303,16 @@ class DiagnosisConfig(_Model):
     )
     ambiguity_margin: float = Field(0.15, ge=0, le=1)
     faults: list[FaultPattern] = []
+    rank: bool = Field(
+        True, description="also rank root causes from the metric history "
+        "(healops.diagnose.ranked: the code `healops bench rca` measures) and merge the "
+        "ranking into the symptom diagnosis; false: the symptom diagnosis alone")
+    history_samples: int = Field(
+        360, ge=16, le=100_000, description="samples of every series the engine keeps for "
+        "the ranking (one per metric batch); memory grows with series x samples")
+    rank_before_samples: int = Field(
+        60, ge=4, description="samples before an incident's first symptom that are its "
+        "baseline for the ranking")
 
 
 class RunbookStep(_Model):

@@ -7,12 +7,21 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from healops.config.models import RunbookConfig
+from healops.diagnose.rca.frame import MetricFrame
 from healops.domain.diagnosis import Diagnosis
 from healops.domain.incidents import Incident
 from healops.domain.signals import ChangeEvent
 from healops.domain.topology import Topology
 
-__all__ = ["Diagnoser", "World"]
+__all__ = ["Diagnoser", "MetricHistory", "World"]
+
+
+class MetricHistory(Protocol):
+    """Recent metric samples, read-only (``healops.diagnose.history.SeriesHistory``)."""
+
+    def frame(self, start: float, end: float, *, limit: int | None = None) -> MetricFrame:
+        """The samples taken in ``[start, end]``, the last ``limit`` of them if given."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,7 @@ class World:
     instances: Mapping[str, frozenset[str]] = field(default_factory=dict)
     runbooks: Sequence[RunbookConfig] = ()
     similar: Callable[[str], Sequence[str]] = lambda signature: ()
+    history: MetricHistory | None = None  # None: no metric history kept
 
     def instance_count(self, service: str) -> int:
         seen = len(self.instances.get(service, ()))
