@@ -51,4 +51,12 @@ def bootstrap(
         topology=config.topology.build(),
     )
     engine.recover((clock or SystemClock()).now())  # before anything else runs
+    # Silences made through the API outlive a restart: saved at every change, read back.
+    saved = store.load_state(_SILENCES)
+    if saved:
+        engine.silences.restore(saved)
+    engine.silences.on_change = lambda data, now: store.save_state(_SILENCES, data, now)
     return engine
+
+
+_SILENCES = "silences"

@@ -211,3 +211,32 @@ def test_config_silence_ids_are_unique() -> None:
             {"matchers": ["service=a"], "ends_at": T0, "comment": "x"},
             {"matchers": ["service=b"], "ends_at": T0, "comment": "x"},
             {"id": "config-2", "matchers": ["service=c"], "ends_at": T0, "comment": "x"}]})
+
+
+def test_runtime_silences_outlive_a_restart_through_the_store(tmp_path: Path) -> None:
+    from healops.act.fake import FakeExecutor
+    from healops.api.wiring import PageLog
+    from healops.bootstrap import bootstrap
+    from healops.clock import SimClock
+    from healops.config.load import default_config
+    from healops.store.sqlalchemy import SqlAlchemyStore
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    cfg = default_config().model_copy(update={"store_url": url})
+
+    def start() -> SilenceMuter:
+        engine = bootstrap(cfg, executor=FakeExecutor(), pager=PageLog(),
+                           store=SqlAlchemyStore(url), clock=SimClock(start=100.0))
+        return engine.silences
+
+    first = start()
+    kept = first.add(['service="db"'], starts_at=100.0, ends_at=4000.0, now=100.0,
+                     created_by="ops", comment="migration")
+    gone = first.add(['service="api"'], starts_at=100.0, ends_at=4000.0, now=100.0)
+    first.expire(gone.id, now=200.0)
+    again = start()
+    assert again.get(kept.id) == kept
+    expired = again.get(gone.id)
+    assert expired is not None and expired.state(300.0) == "expired"
+    db = Anomaly(SeriesKey.of("up", service="db"), "down", 1.0, 0.0, 1.0, 0.0, 0.0)
+    assert again(db, 300.0) and not again(db, 4000.0)

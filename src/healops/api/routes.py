@@ -237,7 +237,7 @@ def create_api_router() -> APIRouter:
                       state: Annotated[SilenceState | None, Query()] = None
                       ) -> list[SilenceOut]:
         """Every silence, from the config file and made here, with its state now. Those
-        made here live in memory: a restart forgets them, the file's come back."""
+        made here are saved in the store and outlive a restart."""
         now = request.app.state.clock.now()
         out = [_silence_out(s, now) for s in _silences(request).list()]
         return [s for s in out if state is None or s.state == state]

@@ -23,6 +23,7 @@ A silence mutes from ``starts_at`` up to, not including, ``ends_at``:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -222,8 +223,9 @@ def _uuid() -> str:
 class SilenceMuter:
     """A ``Muter`` holding silences: an anomaly is muted while an active silence matches it.
 
-    Silences added at runtime (``add``, ``expire``) live in memory only; those declared in
-    the config file are made again at every start.
+    Silences declared in the config file are made again at every start. Those added at
+    runtime (``add``, ``expire``) are handed to ``on_change`` as JSON after every change
+    (``bootstrap`` saves them in the store) and come back with ``restore``.
 
     >>> muter = SilenceMuter(new_id=lambda: "s1")
     >>> s = muter.add(['service="db"'], starts_at=0.0, ends_at=60.0, now=0.0, comment="m")
@@ -242,6 +244,8 @@ class SilenceMuter:
                 raise SilenceError(f"silence id {s.id!r} is used twice; rename one",
                                    field="id")
             self._silences[s.id] = s
+        self._declared = frozenset(self._silences)  # from the config: not saved
+        self.on_change: Callable[[bytes, float], None] | None = None
 
     @classmethod
     def from_config(cls, cfgs: Sequence[SilenceConfig], *,
@@ -276,6 +280,7 @@ class SilenceMuter:
                                field="ends_at")
         silence = Silence(self._new_id(), parsed, starts_at, ends_at, created_by, comment)
         self._silences[silence.id] = silence
+        self._changed(now)
         return silence
 
     def expire(self, silence_id: str, now: float) -> Silence | None:
@@ -286,7 +291,32 @@ class SilenceMuter:
             return s
         s = replace(s, starts_at=min(s.starts_at, now), ends_at=now)
         self._silences[silence_id] = s
+        self._changed(now)
         return s
+
+    def dump(self) -> bytes:
+        """The silences made at runtime, as JSON (matchers in their text form)."""
+        return json.dumps([
+            {"id": s.id, "matchers": [str(m) for m in s.matchers], "starts_at": s.starts_at,
+             "ends_at": s.ends_at, "created_by": s.created_by, "comment": s.comment}
+            for s in self._silences.values() if s.id not in self._declared]).encode()
+
+    def restore(self, data: bytes) -> int:
+        """Take back silences from ``dump``; a config silence with the same id wins.
+        Returns how many came back."""
+        n = 0
+        for row in json.loads(data.decode()):
+            if row["id"] in self._silences:
+                continue
+            self._silences[row["id"]] = Silence(
+                row["id"], check_matchers(row["matchers"]), float(row["starts_at"]),
+                float(row["ends_at"]), row.get("created_by", ""), row.get("comment", ""))
+            n += 1
+        return n
+
+    def _changed(self, now: float) -> None:
+        if self.on_change is not None:
+            self.on_change(self.dump(), now)
 
     def get(self, silence_id: str) -> Silence | None:
         return self._silences.get(silence_id)
