@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from tests.act._k8s_replay import Replay, load, replaying
 
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.act.kubernetes import KubernetesExecutor
 from healops.act.validate import InvalidParameter
 from healops.clock import SimClock
@@ -124,3 +124,35 @@ def test_unreachable_api_is_retryable() -> None:
         assert err.value.retryable
     finally:
         api.close()
+
+
+# -- observe: what the cluster shows about an action interrupted by a crash ---------------
+
+T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z, the time in the recorded restartedAt
+
+
+@pytest.mark.parametrize(("fixture", "step", "since", "seen"), [
+    ("scale_unchanged", StepRequest("scale", "web", {"replicas": 5}), T0, Observed.APPLIED),
+    ("scale_dry_run", StepRequest("scale", "web", {"replicas": 5}), T0, Observed.ABSENT),
+    ("observe_restart", StepRequest("rollout_restart", "web"), T0 + 0.4, Observed.APPLIED),
+    ("observe_restart", StepRequest("rollout_restart", "web"), T0 + 60, Observed.ABSENT),
+    ("observe_restart_unavailable", StepRequest("rollout_restart", "web"), T0,
+     Observed.UNKNOWN),
+    ("observe_pod_gone", StepRequest("delete_pod", POD), T0, Observed.APPLIED),
+    ("observe_pod_recreated", StepRequest("delete_pod", POD), T0, Observed.APPLIED),
+    ("observe_pod_old", StepRequest("delete_pod", POD), T0, Observed.ABSENT),
+    ("observe_pod_recreated", StepRequest("delete_pod", POD), T0 + 5.5, Observed.UNKNOWN),
+    ("delete_pod_dry_run", StepRequest("delete_pod", POD), T0, Observed.UNKNOWN),  # no time
+])
+def test_observe_reads_the_target(fixture: str, step: StepRequest, since: float,
+                                  seen: Observed) -> None:
+    with executor(fixture) as (ex, _):
+        assert ex.observe(step, key="k", since=since) is seen
+
+
+def test_observe_rollback_cannot_tell_and_reads_nothing() -> None:
+    with executor_without_exchanges() as ex:
+        assert ex.observe(StepRequest("rollback", "web"), key="k", since=T0) \
+            is Observed.UNKNOWN
+        assert ex.observe(StepRequest("scale", "Web;x", {"replicas": 1}), key="k", since=T0) \
+            is Observed.UNKNOWN

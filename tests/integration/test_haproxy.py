@@ -17,9 +17,12 @@ from tests.integration._proc_act import (
     wait_until,
 )
 
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.act.haproxy import HaproxyExecutor, tcp_transport, unix_transport
+from healops.act.journal import ActionJournal
 from healops.act.validate import InvalidParameter
+from healops.domain.actions import ActionRun
+from healops.store.sqlalchemy import SqlAlchemyStore
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +130,47 @@ def test_unknown_server_is_not_retryable_and_dead_socket_is(lab: Lab) -> None:
     with pytest.raises(ActionError) as err:
         gone.execute(StepRequest(action="drain", target="app/web1"), key="z")
     assert err.value.retryable
+
+
+def test_observe_reads_the_server_state_over_the_runtime_api(lab: Lab) -> None:
+    ex = HaproxyExecutor(transport=unix_transport(lab.sock))
+    drain = StepRequest(action="drain", target="app/web1")
+    weight = StepRequest(action="set_weight", target="app/web2", params={"weight": 9})
+    assert ex.observe(drain, key="d", since=0.0) is Observed.ABSENT
+    assert ex.observe(weight, key="w", since=0.0) is Observed.ABSENT
+    assert ex.observe(StepRequest(action="ready", target="app/web1"), key="r", since=0.0) \
+        is Observed.APPLIED
+    # the commands reached haproxy, as they would have just before a crash
+    assert ex.execute(drain, key="d").changed and ex.execute(weight, key="w").changed
+    fresh = HaproxyExecutor(transport=tcp_transport("127.0.0.1", lab.admin_port))  # no keys
+    assert fresh.observe(drain, key="d", since=0.0) is Observed.APPLIED
+    assert fresh.observe(weight, key="w", since=0.0) is Observed.APPLIED
+    assert fresh.observe(StepRequest(action="maint", target="app/web1"), key="m", since=0.0) \
+        is Observed.ABSENT
+    gone = HaproxyExecutor(transport=unix_transport(lab.sock.with_name("missing.sock")))
+    assert gone.observe(drain, key="d", since=0.0) is Observed.UNKNOWN
+    assert ex.observe(StepRequest(action="drain", target="app/nope"), key="x", since=0.0) \
+        is Observed.UNKNOWN
+
+
+def test_journal_settles_an_interrupted_drain_as_applied_without_draining_again(
+    lab: Lab,
+) -> None:
+    store = SqlAlchemyStore("sqlite://")
+    step = StepRequest(action="drain", target="app/web1")
+    store.record_intent(ActionRun("k-drain", "INC-1", step.action, step.target, 100.0,
+                                  params={}, timeout_s=step.timeout_s))
+    lines: list[str] = []
+    send = unix_transport(lab.sock)
+
+    def recording(line: str, timeout_s: float) -> str:
+        lines.append(line)
+        return send(line, timeout_s)
+
+    HaproxyExecutor(transport=send).execute(step, key="k-drain")  # ran; the result was lost
+    [settled] = ActionJournal(store, HaproxyExecutor(transport=recording)).reconcile(200.0)
+    assert settled.seen is Observed.APPLIED and not settled.rerun and settled.result.ok
+    assert lines == ["show servers state app"]  # read only: no "set server" was sent
 
 
 def test_a_missing_binary_fails_under_ci_and_skips_with_a_reason_elsewhere(

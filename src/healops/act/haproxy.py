@@ -7,6 +7,11 @@ reach the socket. Before changing anything it reads ``show servers state`` and d
 nothing when the server is already in the wanted state; afterwards it reads it again to
 check the change took.
 
+``observe`` answers the journal after a crash from the same read: every action here sets a
+state (drain, ready, maint, a weight), so the server being in the wanted state is the
+effect (``APPLIED``), not being in it means a re-run is needed and safe (``ABSENT``: setting
+a state twice is idempotent), and an unreadable socket or unknown server is ``UNKNOWN``.
+
 >>> runtime = {"lines": []}
 >>> def transport(line: str, timeout_s: float) -> str:
 ...     runtime["lines"].append(line)
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from healops.act import validate
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.domain.actions import ActionResult
 
 __all__ = [
@@ -157,6 +162,25 @@ class HaproxyExecutor:
                 f"{action} would {'change' if would else 'not change'} it"))
         return self._ledger.apply(key, step, lambda: self._apply(backend, server, action,
                                                                    weight, t))
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """Whether the server is in the state the step asked for, read over the runtime API.
+
+        ``ABSENT`` does not claim the command never ran (someone may have changed the server
+        since); it says the wanted state is not there, and setting it again is idempotent.
+        """
+        try:
+            action = validate.check_action(step, _ACTIONS, "HaproxyExecutor")
+            backend, server = validate.backend_server(step.target)
+            weight = None
+            if action == "set_weight":
+                weight = validate.integer(step.params.get("weight"), field="weight",
+                                          low=0, high=256)
+            current = self.server_state(backend, server,
+                                       timeout_s=min(validate.timeout(step), 10.0))
+        except ActionError:  # unreachable socket, refused read, unknown server or step
+            return Observed.UNKNOWN
+        return Observed.APPLIED if _already(current, action, weight) else Observed.ABSENT
 
     def _apply(
         self, backend: str, server: str, action: str, weight: int | None, t: float

@@ -34,7 +34,7 @@ from urllib.parse import quote
 import httpx
 
 from healops.act import validate
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.domain.actions import ActionResult
 
 __all__ = ["Endpoint", "HttpExecutor"]
@@ -104,6 +104,13 @@ class HttpExecutor:
             endpoint.method, self._prefix + path, json=body,
             headers={"Idempotency-Key": key},
         )
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """Always ``UNKNOWN``: an endpoint is an arbitrary call, and this executor has no
+        read that says whether the call under ``key`` took effect. An intent left by a
+        crash is escalated to a person, never re-run.
+        """
+        return Observed.UNKNOWN
 
     def execute(self, step: StepRequest, *, key: str, dry_run: bool = False) -> ActionResult:
         validate.check_key(key)

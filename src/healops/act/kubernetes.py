@@ -15,6 +15,14 @@ Names must be DNS-1123 subdomains and go into the URL path only through the clie
 percent-encodes them. Responses are read as raw JSON (``_preload_content=False``), so the
 executor does not depend on the client's generated model classes.
 
+``observe`` reads the cluster to tell the journal, after a crash, whether an action took
+effect: ``scale`` compares the Deployment's ``spec.replicas`` (through the scale
+subresource), ``rollout_restart`` compares the ``restartedAt`` annotation with the intent's
+time, and ``delete_pod`` looks for the pod (gone, being deleted, or re-created after the
+intent: applied; the same pod, older than the intent: absent). ``rollback`` cannot be
+judged without the revision at the time of the intent, so it is ``UNKNOWN``, as is any read
+that fails.
+
 No cluster can run where this was written, so it is tested as a *contract* test
 (``tests/act/test_kubernetes.py``, ``@pytest.mark.contract``) against recorded API
 exchanges in ``tests/fixtures/k8s/``: a local HTTP server replays the responses and the test
@@ -24,13 +32,14 @@ asserts the exact requests (method, path, query, content type, body) the client 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from healops.act import validate
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.clock import Clock
 from healops.domain.actions import ActionResult
 
@@ -98,6 +107,49 @@ class KubernetesExecutor:
         if dry_run:
             return self._dry_run(action, target, replicas, t)
         return self._ledger.apply(key, step, lambda: self._apply(action, target, replicas, t))
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """Read the target and say whether the action journalled at ``since`` took effect.
+
+        Kubernetes times have whole seconds, so they are compared with ``floor(since)``:
+        the executor writes ``restartedAt`` from the same clock, rounded down. A pod created
+        in that same second cannot be placed before or after the intent: ``UNKNOWN``.
+        """
+        try:
+            action = validate.check_action(step, _ACTIONS, "KubernetesExecutor")
+            target = _k8s_name(step.target)
+            t = min(validate.timeout(step), 10.0)
+            second = math.floor(since)
+            if action == "scale":
+                wanted = validate.integer(step.params.get("replicas"), field="replicas",
+                                          low=0, high=10_000)
+                return _applied(self._replicas(target, t) == wanted)
+            if action == "rollout_restart":
+                deployment = self._call(self._apps.read_namespaced_deployment, target,
+                                        self.namespace, t)
+                annotations = deployment.get("spec", {}).get("template", {}) \
+                    .get("metadata", {}).get("annotations") or {}
+                stamp = _seconds(annotations.get(RESTARTED_AT))
+                return _applied(stamp is not None and stamp >= second)
+            if action == "delete_pod":
+                return self._pod_seen(target, second, t)
+        except KubernetesApiError as exc:
+            if exc.status == 404 and step.action == "delete_pod":
+                return Observed.APPLIED  # the pod is gone
+            return Observed.UNKNOWN
+        except (ActionError, ValueError, TypeError, AttributeError):
+            return Observed.UNKNOWN  # unreachable API, bad step, or an unexpected answer
+        return Observed.UNKNOWN  # rollback
+
+    def _pod_seen(self, target: str, second: int, t: float) -> Observed:
+        pod = self._call(self._core.read_namespaced_pod, target, self.namespace, t)
+        metadata = pod.get("metadata", {})
+        if metadata.get("deletionTimestamp"):
+            return Observed.APPLIED  # deleted, still terminating
+        created = _seconds(metadata.get("creationTimestamp"))
+        if created is None or created == second:
+            return Observed.UNKNOWN
+        return _applied(created > second)  # a pod of that name made after the intent
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -196,6 +248,20 @@ class KubernetesExecutor:
         except (HTTPError, OSError) as exc:
             raise ActionError(f"kubernetes {method.__name__} {name}: {exc}",
                               retryable=True) from exc
+
+
+def _applied(yes: bool) -> Observed:
+    return Observed.APPLIED if yes else Observed.ABSENT
+
+
+def _seconds(stamp: object) -> int | None:
+    """An RFC 3339 time as whole seconds since the epoch; None when absent."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError(f"timestamp without a zone: {stamp!r}")
+    return math.floor(when.timestamp())
 
 
 def _revision(rs: Mapping[str, Any]) -> int:

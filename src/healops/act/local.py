@@ -6,6 +6,11 @@ filled with the supervisor's own integer and a validated version. Replicas run i
 process group (so a stop reaches their children), are reaped, and are all killed on
 ``close()``. Deadlines use ``time.monotonic``: they bound waits, they are not timestamps.
 
+Given a ``clock``, the supervisor also notes when it was made, when each replica started
+and when a service last switched version, so that ``LocalExecutor.observe`` can tell the
+journal after a crash whether an action took effect. Its memory is only as old as the
+supervisor: one made after the intent (a new engine process) answers ``UNKNOWN``.
+
 >>> import sys
 >>> spec = ServiceSpec(name="sleeper", version="1",
 ...                    versions={"1": [sys.executable, "-c", "import time; time.sleep(60)"]})
@@ -23,6 +28,7 @@ import signal
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +36,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from healops.act import validate
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.act.disk import clean_disk
 from healops.clock import Clock
 from healops.domain.actions import ActionResult
@@ -72,6 +78,9 @@ class ServiceStatus:
     alive: int
     pids: tuple[int, ...]
     restarts: int
+    # With a clock: when each live replica (as ``pids``) started, and the last version switch.
+    started_at: tuple[float, ...] | None = None
+    switched_at: float | None = None
 
 
 class _Service:
@@ -82,6 +91,9 @@ class _Service:
         self.replicas = spec.replicas
         self.procs: list[subprocess.Popen[bytes]] = []
         self.restarts = 0
+        self.started: weakref.WeakKeyDictionary[subprocess.Popen[bytes], float] = (
+            weakref.WeakKeyDictionary())
+        self.switched_at: float | None = None
 
 
 class LocalSupervisor:
@@ -93,8 +105,12 @@ class LocalSupervisor:
         *,
         log_dir: Path | None = None,
         settle_s: float = 0.2,
+        clock: Clock | None = None,
     ) -> None:
         self._services = {s.name: _Service(s) for s in services}
+        self._clock = clock
+        # What this supervisor knows about its services begins here; None: it keeps no time.
+        self.memory_since: float | None = clock.now() if clock is not None else None
         self._log_dir = log_dir
         self._settle_s = settle_s
         self._lock = threading.RLock()
@@ -135,6 +151,8 @@ class LocalSupervisor:
                 name=name, version=svc.version, previous_version=svc.previous,
                 replicas=svc.replicas, alive=len(alive), pids=tuple(p.pid for p in alive),
                 restarts=svc.restarts,
+                started_at=None if self._clock is None else tuple(svc.started[p] for p in alive),
+                switched_at=svc.switched_at,
             )
 
     def supervise(self) -> int:
@@ -231,6 +249,8 @@ class LocalSupervisor:
                     svc.version, svc.previous = svc.previous, svc.version
                     raise
                 svc.restarts -= 1  # a deploy is not a restart
+            if self._clock is not None:
+                svc.switched_at = self._clock.now()
             return True
 
     def rollback(self, name: str, *, timeout_s: float = 30.0) -> str:
@@ -281,13 +301,16 @@ class LocalSupervisor:
             self._logs.append(log)
             out = log
         try:
-            return subprocess.Popen(
+            proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 cwd=svc.spec.cwd, env=env, start_new_session=True, close_fds=True,
             )
         except OSError as exc:
             raise ActionError(f"{svc.spec.name}: cannot start {argv[0]!r}: {exc}",
                               retryable=False) from exc
+        if self._clock is not None:
+            svc.started[proc] = self._clock.now()
+        return proc
 
     def _settle(
         self, svc: _Service, procs: Sequence[subprocess.Popen[bytes]], timeout_s: float
@@ -333,6 +356,34 @@ _ACTIONS = frozenset({
     "start", "stop", "restart", "rolling_restart", "scale", "scale_out", "scale_in",
     "deploy", "rollback", "kill_runaway", "clean_disk",
 })
+_OBSERVABLE = frozenset({
+    "start", "stop", "restart", "rolling_restart", "scale", "deploy", "rollback",
+})
+
+
+def _seen(action: str, args: Mapping[str, Any], status: ServiceStatus,
+          since: float) -> Observed:
+    """What the status shows about ``action`` journalled at ``since``; no I/O."""
+    def applied(yes: bool) -> Observed:
+        return Observed.APPLIED if yes else Observed.ABSENT
+
+    if action == "deploy":
+        return applied(status.version == args["version"])
+    if action == "scale":
+        return applied(status.replicas == args["replicas"])
+    if action == "start":
+        return applied(status.alive >= status.replicas)
+    if action == "stop":
+        return applied(status.alive == 0)
+    if action == "rollback":
+        return applied(status.switched_at is not None and status.switched_at >= since)
+    # restart, rolling_restart: judged by when the live replicas started
+    if status.started_at is None or not status.started_at:
+        return Observed.UNKNOWN
+    fresh = [t >= since for t in status.started_at]
+    if all(fresh):
+        return Observed.APPLIED
+    return Observed.ABSENT if not any(fresh) else Observed.UNKNOWN
 
 
 class LocalExecutor:
@@ -372,6 +423,32 @@ class LocalExecutor:
             return ActionResult(ok=True, changed=False,
                                 message=f"dry run: would {action} {step.target} {args}".strip())
         return self._ledger.apply(key, step, lambda: self._run(action, step.target, args, t))
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """Compare the supervisor's state with what the step asked for.
+
+        deploy, scale, start and stop compare the version, the wanted replica count or
+        whether replicas run (``ABSENT`` when they differ: running them again is
+        idempotent). rollback is applied when the service switched version at or after
+        ``since``. restart and rolling_restart are applied when every live replica started
+        at or after ``since`` and absent when none did; a mix, no live replica, or a
+        supervisor without a clock is ``UNKNOWN``. So are scale_out / scale_in (relative to
+        a count nobody kept), kill_runaway and clean_disk, and everything when the
+        supervisor's memory begins after ``since`` (a new supervisor has only its config).
+        """
+        try:
+            action = validate.check_action(step, _ACTIONS, "LocalExecutor")
+            if action not in _OBSERVABLE:
+                return Observed.UNKNOWN
+            status = self.supervisor.status(step.target)
+            args = self._args(action, step.params, status) if action in (
+                "scale", "deploy") else {}
+        except ActionError:  # unknown step, service or parameter: nothing to compare
+            return Observed.UNKNOWN
+        memory = self.supervisor.memory_since
+        if memory is None or memory > since:
+            return Observed.UNKNOWN
+        return _seen(action, args, status, since)
 
     def _root(self, target: str) -> Path:
         validate.name(target)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from healops.act import validate
-from healops.act.base import ActionError, StepRequest
+from healops.act.base import ActionError, Observed, StepRequest
 from healops.domain.actions import ActionResult
 
 __all__ = [
@@ -116,6 +116,14 @@ class SshExecutor:
                   **validate.declared_params(step.action, step.params, spec.params)}
         check = _fill(spec.check, values) if spec.check is not None else None
         return _fill(spec.argv, values), check
+
+    def observe(self, step: StepRequest, *, key: str, since: float) -> Observed:
+        """Always ``UNKNOWN``: a command is arbitrary, and nothing on the host records
+        whether it ran under ``key``. An intent left by a crash is escalated to a person,
+        never re-run. (A spec's ``check`` says only that the host looks done now, not that
+        this command ran; it is not used as proof.)
+        """
+        return Observed.UNKNOWN
 
     def execute(self, step: StepRequest, *, key: str, dry_run: bool = False) -> ActionResult:
         validate.check_key(key)
