@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 _CHANGE_MEMORY_S = 86_400.0
 _DETECTOR_CHECKPOINT_S = 300.0  # how often the detectors' state is kept for a restart
 _SIDE_EFFECT_KINDS = frozenset({"restarts", "down", "traffic", "saturation"})
+_PROPAGATING = frozenset({"errors", "latency", "down"})  # as in diagnose.symptoms
+_ONSET_SLACK_S = 15.0  # as in diagnose.symptoms
 
 
 class RunState(enum.StrEnum):
@@ -261,8 +263,46 @@ class Engine:
         if now - w.diagnosed_at < self.config.diagnosis.settle_s:
             return False
         covered = {s for r in w.runs for s in r.explains}
+        # Callers' symptoms are a handled cause's echo while its service still shows a
+        # propagating symptom: the diagnosis would explain them by it again. Once it is
+        # clear they get a look, to find a fault it masked (the diagnosis below still
+        # attributes them to the action when they are no fault of their own).
+        live = {inc.anomalies[s].service for s in inc.live
+                if inc.anomalies[s].kind in _PROPAGATING}
+        handled = {svc: t for svc, t in self._handled(inc, w, now).items() if svc in live}
         return any(s not in covered and not self._expected(inc.anomalies[s])
+                   and not self._propagated(inc.anomalies[s], handled)
                    for s in inc.live)
+
+    def _handled(self, inc: Incident, w: _Work, now: float) -> dict[str, float]:
+        """Services whose cause a run of this incident is handling (deciding, awaiting
+        approval, verifying, or acted on within its action's side-effect window), each
+        with the onset of that cause's symptoms."""
+        recent = {svc for svc, _, until in self._side_effects if until >= now}
+        out: dict[str, float] = {}
+        for r in w.runs:
+            acted = {st.service for st in r.plan.steps}
+            if r.state not in (RunState.PENDING, RunState.AWAITING_APPROVAL,
+                               RunState.VERIFYING) and not acted & recent:
+                continue
+            onset = min((inc.anomalies[s].started_at for s in r.explains
+                         if s in inc.anomalies), default=now)
+            services = {r.plan.signature.rpartition(":")[2]}
+            if r.check is not None:  # it acted
+                services |= acted & recent
+            for svc in services:
+                out[svc] = min(onset, out.get(svc, onset))
+        return out
+
+    def _propagated(self, a: Anomaly, handled: dict[str, float]) -> bool:
+        """A propagating symptom (errors, latency, down) that began no earlier than a
+        handled cause, on a service that calls that cause's service, directly or not: its
+        echo while the cause is handled and as its service recovers (callers clear after
+        their callee, and the fix may briefly take it down), not a new cause."""
+        if a.kind not in _PROPAGATING or a.service not in self.topology:
+            return False
+        return any(a.started_at >= handled[svc] - _ONSET_SLACK_S
+                   for svc in self.topology.downstream(a.service) if svc in handled)
 
     def _expected(self, a: Anomaly) -> bool:
         """Restarts and brief downs on a target we just acted on are our own doing."""
@@ -276,8 +316,15 @@ class Engine:
         w.diagnosed_at = now
         if not d.causes:
             return
+        # Our own action's side effects are no new cause, and neither is its echo on
+        # callers: a cause with no runbook resting on propagating symptoms alone, on a
+        # service that calls one being handled. A cause with its own evidence (a runbook
+        # matched: a deploy, an instance, a disk) still opens.
+        handled = self._handled(inc, w, now)
         d = replace(d, causes=tuple(c for c in d.causes if not all(
-            self._expected(inc.anomalies[s]) for s in c.explains if s in inc.anomalies)))
+            self._expected(inc.anomalies[s]) or not c.runbook
+            and self._propagated(inc.anomalies[s], handled)
+            for s in c.explains if s in inc.anomalies)))
         if not d.causes:
             return
         known = {(r.plan.signature) for r in w.runs}

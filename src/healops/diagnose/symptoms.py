@@ -65,8 +65,10 @@ class SymptomDiagnoser:
         ambiguous = False
         reasons: list[str] = []
         for svc in sorted(candidates, key=lambda s: min(a.started_at for a in candidates[s])):
+            earlier = [a for a in incident.anomalies.values()
+                       if a.service == svc and a.id not in incident.live]
             ranked = self._rank_patterns(svc, candidates[svc], by_service, world, now,
-                                         explained_by)
+                                         explained_by, earlier)
             hypotheses.extend(ranked)
             causes.append(ranked[0])
             if len(ranked) > 1 and ranked[0].confidence - ranked[1].confidence \
@@ -106,6 +108,7 @@ class SymptomDiagnoser:
         world: World,
         now: float,
         explained_by: dict[str, str],
+        earlier: list[Anomaly],
     ) -> list[Hypothesis]:
         kinds = {a.kind for a in own}
         n_inst = world.instance_count(svc)
@@ -121,7 +124,11 @@ class SymptomDiagnoser:
             insts = {a.instance for a in relevant if a.instance}
             if p.scope == "single_instance" and not (len(insts) == 1 and n_inst >= 2):
                 continue
-            if p.scope == "service" and n_inst >= 2 and len(insts) == 1:
+            # A service-wide fault need not show on every instance at once (crash loops
+            # take turns): instances its symptoms were seen on earlier in the incident count.
+            seen = insts | {a.instance for a in earlier if a.instance
+                            and a.kind in set(p.all_of) | set(p.any_of)}
+            if p.scope == "service" and n_inst >= 2 and len(seen) == 1:
                 continue
             change = None
             if p.change_within_s is not None:
