@@ -225,8 +225,27 @@ class Engine:
     def _world(self) -> World:
         return World(self.topology, tuple(self.changes),
                      {k: frozenset(v) for k, v in self.instances.items()},
-                     self.config.runbooks, lambda sig: self._history.get(sig, [])[-3:],
-                     self.history)
+                     self.config.runbooks, self._similar, self.history)
+
+    def _similar(self, signature: str, *, limit: int = 5) -> list[str]:
+        """Past incidents like this one and what fixed them: the same fault on the same
+        component first, then the same fault on a service within two calls of it (a
+        neighbour's fix is often the one that works here), most recent first."""
+        fault, _, component = signature.partition(":")
+        out = [f"same fault, same service: {e}"
+               for e in reversed(self._history.get(signature, [])[-3:])]
+        near: list[tuple[int, str]] = []
+        for sig, fixes in self._history.items():
+            f, _, other = sig.partition(":")
+            if f != fault or other == component or not fixes:
+                continue
+            d = self.topology.distance(component, other) if component in self.topology \
+                and other in self.topology else None
+            if d is not None and d <= 2:
+                near.append((d, f"same fault on {other} ({d} call{'s' if d > 1 else ''} "
+                                f"away): {fixes[-1]}"))
+        out += [text for _, text in sorted(near)]
+        return out[:limit]
 
     def _advance(self, inc: Incident, now: float) -> None:
         w = self.work[inc.id]
