@@ -37,7 +37,8 @@ def demo(
     lab_dir: Annotated[Path | None, typer.Option(help="Parent directory for the lab "
                                                  "(default: a new temporary one).")] = None,
     rps: Annotated[float, typer.Option(help="Mean requests per second of the load.")] = 3.0,
-    warmup: Annotated[float, typer.Option(help="Seconds of normal traffic first.")] = 20.0,
+    warmup: Annotated[float, typer.Option(help="Seconds of normal traffic first (the traffic "
+                                          "baseline needs about 40 s to settle).")] = 40.0,
     seed: Annotated[int, typer.Option(help="Seed of the load generator.")] = 1,
 ) -> None:
     """Start the live lab and let healops run it (Ctrl-C stops it and cleans up)."""
