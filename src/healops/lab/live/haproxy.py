@@ -16,7 +16,6 @@ global
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -24,13 +23,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from healops.act.haproxy import unix_transport
+from healops.lab.live.monitoring import find_binary
 
 __all__ = ["HaproxyProcess", "find_haproxy", "haproxy_config"]
 
 
 def find_haproxy() -> str | None:
-    return shutil.which("haproxy") or (
-        "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+    return find_binary("haproxy")
 
 
 def haproxy_config(sock: Path, port: int, backend: str,
